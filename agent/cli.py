@@ -1,0 +1,105 @@
+"""Command line: `python -m agent train | chat`.
+
+Every `AgentError` (a user mistake) ends the command with one line on stderr
+and exit status 2; nothing prints a traceback for a bad bot folder or message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+
+from agent.exceptions import AgentError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agent", description="Customer-service chatbot framework.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="build every artifact of a bot (incremental)")
+    train.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
+    train.add_argument("--force", action="store_true", help="rebuild everything even if up to date")
+
+    chat = sub.add_parser("chat", help="chat with a bot in the terminal (trains first if needed)")
+    chat.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
+    chat.add_argument(
+        "--json", action="store_true", help="read one message per stdin line, print one JSON reply per line"
+    )
+    chat.add_argument("--session", default=None, help="conversation id to continue (default: a new one)")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _chat(args)
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    from agent.botfolder import load_bot
+    from agent.train import build
+
+    build(load_bot(args.bot), force=args.force)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from agent.dialog import Agent
+
+    agent = Agent.load(args.bot, train=True, progress=not args.json)
+    session = args.session or f"cli-{uuid.uuid4().hex[:12]}"
+    try:
+        if args.json:
+            return _chat_json(agent, session)
+        return _chat_repl(agent, session)
+    finally:
+        agent.close()
+
+
+def _chat_json(agent, session: str) -> int:
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        try:
+            reply = agent.respond(session, text)
+            out = reply.model_dump(mode="json")
+        except AgentError as exc:
+            out = {"error": str(exc)}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _chat_repl(agent, session: str) -> int:
+    from rich.console import Console
+
+    console = Console()
+    console.print(f"[bold]{agent.config.name}[/bold] (session {session}); Ctrl-D or 'quit' to leave.")
+    console.print(f"[green]bot>[/green] {agent.config.persona.greeting}")
+    while True:
+        try:
+            text = console.input("[cyan]you>[/cyan] ")
+        except EOFError:
+            console.print()
+            return 0
+        if text.strip().lower() in {"quit", "exit"}:
+            return 0
+        try:
+            reply = agent.respond(session, text)
+        except AgentError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            continue
+        console.print(f"[green]bot>[/green] {reply.text}", markup=False, highlight=False)
+        console.print(
+            f"[dim]  {reply.source} · {reply.intent} {reply.confidence:.2f} · {reply.reason} · "
+            f"{reply.timings_ms.get('total', 0):.0f} ms[/dim]"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

