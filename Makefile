@@ -32,5 +32,5 @@ lint: install
 	$(PY) -m ruff check agent tests bench tui.py
 
 bench: install
-	$(PY) bench/intent_accuracy.py
-	$(PY) bench/latency.py
+	$(PY) -m bench.intent_accuracy
+	$(PY) -m bench.latency
