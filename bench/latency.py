@@ -30,7 +30,7 @@ def main() -> None:
             agent.encoder.encode([text])
             agent.respond("warmup", text)
         encoder_ms, respond_ms, sources = [], [], {}
-        for i, text in enumerate(texts):
+        for text in texts:
             started = time.perf_counter()
             agent.encoder.encode([text])
             encoder_ms.append((time.perf_counter() - started) * 1000)
