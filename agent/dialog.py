@@ -18,7 +18,7 @@ from pathlib import Path
 from agent.botfolder import BotFolder, load_bot
 from agent.exceptions import BuildError
 from agent.messages import check_session_id, clean_message
-from agent.policy import Decision, Policy
+from agent.policy import Policy
 from agent.schemas import FaqEntry
 from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
@@ -32,7 +32,7 @@ from agent.types import Reply, SessionState, Step, Turn
 
 
 class Agent:
-    """A loaded bot: its pipeline steps, policy and store."""
+    """A loaded bot: its pipeline steps (policy included) and its store."""
 
     def __init__(
         self,
@@ -40,7 +40,6 @@ class Agent:
         encoder: Encoder,
         steps: Sequence[Step],
         faq: FaqIndex,
-        policy: Policy,
         store: Store,
     ) -> None:
         self.bot = bot
@@ -48,7 +47,6 @@ class Agent:
         self.encoder = encoder
         self.steps = list(steps)
         self.faq = faq
-        self.policy = policy
         self.store = store
 
     @classmethod
@@ -87,8 +85,8 @@ class Agent:
         if faq.sync(store.faq_entries(), encoder.encode):
             faq.save(faq_folder)
         policy = Policy(bot.config, TemplateEngine(bot.templates, graph))
-        steps: list[Step] = [encoder, classifier, faq, graph, Sentiment()]
-        return cls(bot, encoder, steps, faq, policy, store)
+        steps: list[Step] = [encoder, classifier, faq, graph, Sentiment(), policy]
+        return cls(bot, encoder, steps, faq, store)
 
     def close(self) -> None:
         self.store.close()
@@ -133,10 +131,7 @@ class Agent:
                 turn.timings_ms[step.name] = round(share, 3)
         replies, records = [], []
         for turn in turns:
-            started = time.perf_counter()
-            decision = self.policy.decide(turn)
-            turn.timings_ms["policy"] = round((time.perf_counter() - started) * 1000, 3)
-            reply = self._reply(turn, decision)
+            reply = self._reply(turn)
             self._remember(turn.state, turn.text, reply.text)
             replies.append(reply)
             records.append(TurnRecord(customer_text=turn.text, reply=reply, state=turn.state))
@@ -148,9 +143,9 @@ class Agent:
             reply.timings_ms["total"] = round(sum(reply.timings_ms.values()), 3)
         return replies
 
-    def _reply(self, turn: Turn, decision: Decision) -> Reply:
-        intent = turn.intent
-        assert intent is not None
+    def _reply(self, turn: Turn) -> Reply:
+        intent, decision = turn.intent, turn.decision
+        assert intent is not None and decision is not None, "the intent and policy steps ran"
         return Reply(
             session_id=turn.session_id,
             text=decision.text,

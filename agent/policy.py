@@ -11,41 +11,34 @@ Rules, in order (the first that applies answers):
 8. Confident intent      -> template with graph facts, or a question for a missing required slot.
 9. Anything else         -> ask to rephrase (counts as a fallback).
 
-Each answer is a `Decision` (text, source, reason, facts). The decoder issue adds
-a writer that rewrites the chosen `Decision` from the same grounding and keeps
-it only when confident: it plugs in after `decide`, in `DialogManager`.
+Each answer is a `Decision` (text, source, reason, facts) written on the turn;
+the decoder step that runs next may rewrite a FAQ or template answer from the
+same grounding, and keeps its text only when it is confident and grounded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from agent.config import BotConfig
 from agent.templates import Ask, Rendered, TemplateEngine
-from agent.types import Fact, Pending, SessionState, Source, Turn
+from agent.types import Decision, Pending, SessionState, Turn
 
 HANDOFF_INTENT = "human_handoff"
-
-
-@dataclass
-class Decision:
-    """The answer chosen for one turn and why."""
-
-    text: str
-    source: Source
-    reason: str
-    facts: list[Fact] = field(default_factory=list)
-    slots: dict[str, str] = field(default_factory=dict)
-    handoff: bool = False
-    intent: str | None = None  # set when the answer serves another intent than this message's (a pending one)
 
 
 class Policy:
     """Chooses the answer source for a turn and updates the session state."""
 
+    name = "policy"
+
     def __init__(self, config: BotConfig, templates: TemplateEngine) -> None:
         self.config = config
         self.templates = templates
+
+    def __call__(self, turns: Sequence[Turn]) -> None:
+        for turn in turns:
+            turn.decision = self.decide(turn)
 
     def decide(self, turn: Turn) -> Decision:
         """Pick the answer for `turn`; mutates `turn.state` (slots, pending question, fallback count)."""

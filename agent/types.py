@@ -5,8 +5,8 @@ batch of `Turn` objects and writes its own result on them. The dialog manager
 runs its steps in order, times them and hands the annotated turns to the
 policy, which turns them into a `Reply`.
 
-    Turn ──▶ Encoder ──▶ IntentClassifier ──▶ FaqIndex ──▶ KnowledgeGraph ──▶ Sentiment ──▶ Policy ──▶ Reply
-             .embedding  .intent              .faq_hits    .graph             .sentiment
+    Turn ─▶ Encoder ─▶ IntentClassifier ─▶ FaqIndex ─▶ KnowledgeGraph ─▶ Sentiment ─▶ Policy ─▶ Decoder ─▶ Reply
+            .embedding .intent            .faq_hits  .graph           .sentiment .decision (rewrites .decision)
 
 Results are pydantic models so the same objects serialise into the trace that
 the store, the TUI, replay and the HTTP API show.
@@ -21,7 +21,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, Field, computed_field
 
-Source = Literal["faq", "template", "ask", "fallback", "handoff", "smalltalk"]
+Source = Literal["decoder", "faq", "template", "ask", "fallback", "handoff"]
 
 
 @runtime_checkable
@@ -81,6 +81,17 @@ class GraphResult(BaseModel):
     facts: list[Fact] = []
 
 
+class DecoderTrace(BaseModel):
+    """What the decoder wrote for a turn and whether its guard let it answer."""
+
+    text: str  # the generated reply, kept even when rejected
+    mean_logprob: float | None = None  # mean token log-probability of `text`; None when generation failed
+    accepted: bool = False
+    rejected: list[str] = []  # why it was not used: unsupported values, low score, missing facts, errors
+    backend: str = "local"
+    latency_ms: float = 0.0
+
+
 class Pending(BaseModel):
     """A question the bot asked and is waiting to have answered."""
 
@@ -116,12 +127,26 @@ class Reply(BaseModel):
     slots: dict[str, str] = {}
     sentiment: float = 0.0
     handoff: bool = False
+    decoder: DecoderTrace | None = None  # set when a decoder ran for this turn
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def faq_ids(self) -> list[str]:
         return [hit.id for hit in self.faq_hits]
+
+
+@dataclass
+class Decision:
+    """The answer chosen for one turn and why (written by the policy, maybe rewritten by the decoder)."""
+
+    text: str
+    source: Source
+    reason: str
+    facts: list[Fact] = field(default_factory=list)
+    slots: dict[str, str] = field(default_factory=dict)
+    handoff: bool = False
+    intent: str | None = None  # set when the answer serves another intent than this message's (a pending one)
 
 
 @dataclass
@@ -136,4 +161,6 @@ class Turn:
     faq_hits: list[FaqHit] = field(default_factory=list)
     graph: GraphResult = field(default_factory=GraphResult)
     sentiment: float = 0.0
+    decision: Decision | None = None
+    decoder: DecoderTrace | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
