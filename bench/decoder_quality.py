@@ -1,0 +1,145 @@
+"""Answer quality and latency with the decoder, on the held-out quality set (bench/quality_set.yaml).
+
+Trains the demo bot's decoder with the given base in a temporary copy of the bot
+(incremental: a second run reuses the build), then answers every message of the
+quality set in a fresh conversation and scores four systems on the same turns:
+
+- decoder only:          the decoder's text whenever it ran, guard ignored;
+- decoder + guard:       the bot's final replies (the decoder where its guard agreed, else template/FAQ);
+- templates only:        the predicted intent's template with slots from the message;
+- FAQ only:              the best FAQ hit's answer.
+
+Metrics: fact accuracy (all required facts present), hallucination rate (a number or
+product name not in the turn's grounding), fallback rate, ROUGE-L F1 against the reference,
+and for the final replies the share of confident in-scope replies written by the decoder.
+Latency: `respond` one message at a time, decoder included.
+
+    python -m bench.decoder_quality --base scratch [--work /tmp/decoder-bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import yaml
+
+from agent import Agent
+from agent.botfolder import load_bot
+from agent.decoder.guard import GroundingGuard, claims, rouge_l
+from agent.decoder.prompt import grounding_for
+from agent.policy import Policy
+from agent.steps.graph import KnowledgeGraph
+from agent.templates import Ask
+from agent.train import build, fingerprints, read_manifest
+from bench.common import ROOT, machine, percentile
+
+ANSWERED = {"decoder", "faq", "template"}
+
+
+def prepare(base: str, work: Path, model: Path | None = None) -> Path:
+    """A copy of the demo bot with the decoder enabled on `base`, trained (incrementally).
+
+    With `model`, that already fine-tuned folder is used as the bot's decoder instead of training
+    one here (e.g. a model trained on a GPU machine, or by an earlier run).
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("knowledge", "dialogs"):
+        shutil.copytree(ROOT / name, work / name, dirs_exist_ok=True)
+    config = yaml.safe_load((ROOT / "bot.yaml").read_text())
+    decoder = config.setdefault("decoder", {})
+    decoder.update(enabled=model is None, base=base)
+    (work / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    build(load_bot(work), progress=True)
+    if model is not None:
+        shutil.copytree(model, work / "build" / "decoder", dirs_exist_ok=True)
+        decoder["enabled"] = True
+        (work / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        manifest = read_manifest(work / "build")
+        manifest["decoder"] = fingerprints(load_bot(work))["decoder"]
+        (work / "build" / "manifest.json").write_text(json.dumps(manifest))
+    return work
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", default="scratch", help="decoder.base to train and measure")
+    parser.add_argument("--work", default=None, help="folder for the bot copy and its build (kept between runs)")
+    parser.add_argument("--model", default=None, help="measure this fine-tuned decoder folder instead of training")
+    args = parser.parse_args()
+    work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
+    bot_dir = prepare(args.base, work, Path(args.model) if args.model else None)
+    items = yaml.safe_load((ROOT / "bench" / "quality_set.yaml").read_text())["items"]
+    agent = Agent.load(bot_dir, store_url="sqlite:///:memory:")
+    graph = agent.step(KnowledgeGraph)
+    engine = agent.step(Policy).templates
+    guard = GroundingGuard(graph)
+    systems = {name: [] for name in ("decoder_only", "decoder_guard", "templates_only", "faq_only")}
+    sources, latencies, tokens, decode_ms = {}, [], 0, 0.0
+    for i, item in enumerate(items):
+        started = time.perf_counter()
+        reply = agent.respond(f"q{i}", item["message"])
+        latencies.append((time.perf_counter() - started) * 1000)
+        (turn,) = agent.annotate([(f"a{i}", item["message"])])
+        grounding = grounding_for(turn, graph, agent.config.decoder.max_facts)
+        ground_texts = [h.answer for h in turn.faq_hits] + [f.value for f in turn.graph.facts]
+        if grounding is not None:
+            ground_texts += [*grounding.texts(), grounding.draft]
+        if reply.decoder is not None:
+            tokens += len(reply.decoder.text.split())
+            decode_ms += reply.decoder.latency_ms
+        slots = engine.fill_slots(turn.intent.name, turn.graph.entities, {}) if engine.has(turn.intent.name) else {}
+        rendered = engine.render(turn.intent.name, slots) if engine.has(turn.intent.name) else None
+        template_text = "" if rendered is None else rendered.text
+        outputs = {
+            "decoder_only": (reply.decoder.text if reply.decoder else reply.text, reply.source),
+            "decoder_guard": (reply.text, reply.source),
+            "templates_only": (template_text, "ask" if isinstance(rendered, Ask) or rendered is None else "template"),
+            "faq_only": (turn.faq_hits[0].answer if turn.faq_hits else "", "faq" if turn.faq_hits else "fallback"),
+        }
+        if rendered is not None and not isinstance(rendered, Ask):
+            ground_texts += [f.value for f in rendered.facts]
+        source_claims = claims("\n".join(ground_texts))
+        source_names = guard.names("\n".join(ground_texts)) | guard.names(item["message"])
+        source_names |= {m.id for m in turn.graph.entities}
+        for name, (text, source) in outputs.items():
+            invented = (claims(text) - source_claims) or (guard.names(text) - source_names)
+            systems[name].append(
+                {
+                    "facts_ok": all(fact in text for fact in item["required_facts"]),
+                    "hallucinated": bool(invented),
+                    "fallback": source not in ANSWERED,
+                    "rouge_l": rouge_l(text, item["reference"]),
+                    "source": source,
+                }
+            )
+        sources[reply.source] = sources.get(reply.source, 0) + 1
+    agent.close()
+    n = len(items)
+    report: dict[str, object] = {"benchmark": "decoder_quality", "base": args.base, "items": n}
+    for name, rows in systems.items():
+        report[name] = {
+            "fact_accuracy": round(sum(r["facts_ok"] for r in rows) / n, 4),
+            "hallucination_rate": round(sum(r["hallucinated"] for r in rows) / n, 4),
+            "fallback_rate": round(sum(r["fallback"] for r in rows) / n, 4),
+            "rouge_l": round(sum(r["rouge_l"] for r in rows) / n, 4),
+        }
+    answered = [r for r in systems["decoder_guard"] if r["source"] in ANSWERED]
+    report["decoder_share_of_confident_replies"] = round(
+        sum(r["source"] == "decoder" for r in answered) / max(len(answered), 1), 4
+    )
+    report["final_sources"] = sources
+    report["latency_ms_p50"] = round(percentile(latencies, 50), 1)
+    report["latency_ms_p95"] = round(percentile(latencies, 95), 1)
+    report["decoder_words_per_second"] = round(tokens / (decode_ms / 1000), 1) if decode_ms else None
+    training_file = bot_dir / "build" / "decoder" / "training.json"
+    report["training"] = json.loads(training_file.read_text()) if training_file.is_file() else None
+    report.update(machine())
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

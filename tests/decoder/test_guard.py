@@ -1,0 +1,68 @@
+"""The grounding guard: invented values and names are refused, dropped values too."""
+
+from __future__ import annotations
+
+import pytest
+from tinybot import TINY_GRAPH
+
+from agent.config import GraphConfig
+from agent.decoder.guard import GroundingGuard, claims
+from agent.decoder.prompt import Grounding
+from agent.schemas import GraphFile
+from agent.steps.graph import KnowledgeGraph
+from agent.types import Fact
+
+
+@pytest.fixture()
+def guard() -> GroundingGuard:
+    return GroundingGuard(KnowledgeGraph.from_spec(GraphFile.model_validate(TINY_GRAPH), GraphConfig()))
+
+
+GROUNDING = Grounding(
+    message="how much is the plus card?",
+    intent="card_fee",
+    facts=[Fact(subject="Plus card", attribute="monthly fee", value="EUR 4.99")],
+    faq_answer="Support is open 24/7 and answers within 2 hours.",
+    draft="The Plus card costs EUR 4.99 a month.",
+)
+
+
+def test_claims_normalise_units() -> None:
+    assert claims("€4.99, 2 %, 3 to 5 working days, +370 5 214 0000") == {
+        "eur 4.99",
+        "2 %",
+        "3-5 working days",
+        "+370 5 214 0000",
+    }
+    assert claims("no numbers here") == set()
+
+
+def test_grounded_reply_passes(guard: GroundingGuard) -> None:
+    result = guard.check("Sure: the Plus card is EUR 4.99 per month; support is open 24/7.", GROUNDING)
+    assert result.ok and result.problems == []
+
+
+def test_invented_fee_is_refused(guard: GroundingGuard) -> None:
+    result = guard.check("The Plus card costs EUR 9.99 a month.", GROUNDING)
+    assert not result.ok
+    assert "unsupported value 'eur 9.99'" in result.problems
+    assert "dropped value 'eur 4.99'" in result.problems
+
+
+def test_invented_time_span_and_product(guard: GroundingGuard) -> None:
+    problems = guard.check("EUR 4.99; the Basic card replies in 3 hours.", GROUNDING).problems
+    assert "unsupported value '3 hours'" in problems
+    assert "unsupported name 'Basic card'" in problems
+
+
+def test_empty_reply(guard: GroundingGuard) -> None:
+    assert guard.check("  ", GROUNDING).problems == ["empty reply"]
+
+
+def test_loops_and_strays_are_refused(guard: GroundingGuard) -> None:
+    strict = GroundingGuard(guard.graph, min_draft_overlap=0.6)
+    looping = "The Plus card costs EUR 4.99 a month a month a month a month."
+    assert any(p.startswith("repeats") for p in strict.check(looping, GROUNDING).problems)
+    stray = "EUR 4.99 is what you pay, and the app keeps your money safe forever and ever."
+    assert any(p.startswith("strays from the grounded answer") for p in strict.check(stray, GROUNDING).problems)
+    assert strict.check("The Plus card costs EUR 4.99 each month.", GROUNDING).ok
