@@ -1,0 +1,82 @@
+"""The HTTP API's app factory: one loaded `Agent` behind FastAPI.
+
+    from agent.http import create_app, load_api_keys
+    app = create_app(Agent.load("bot"), load_api_keys("k1:chat,k2:admin", None))
+
+Everything is injected: the agent, the API keys (the entry point reads them
+from the environment), the HTTP settings (bot.yaml `http:`, or an override) and
+where multi-process metrics live. `python -m agent serve` (agent/http/serve.py)
+builds one app per worker process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agent.config import HttpConfig
+from agent.dialog import Agent
+from agent.http.arrival import ArrivalTickets
+from agent.http.auth import Access, ApiKeys
+from agent.http.batcher import TurnBatcher
+from agent.http.bodylimit import BodyLimitMiddleware
+from agent.http.errors import install_error_handlers
+from agent.http.metrics import Metrics, MetricsMiddleware
+from agent.http.ratelimit import RateLimiter
+from agent.http.routes import Services, build_router
+from agent.http.webhook import HandoffClaims, WebhookSender
+
+API_VERSION = "1"
+
+
+def create_app(
+    agent: Agent,
+    api_keys: ApiKeys,
+    *,
+    http: HttpConfig | None = None,
+    metrics_dir: str | None = None,
+    close_agent: bool = False,
+) -> FastAPI:
+    """A FastAPI app serving `agent`; `http` overrides bot.yaml's `http:` section (tests, embedding)."""
+    settings = http or agent.config.http
+    metrics = Metrics(metrics_dir)
+    services = Services(
+        agent=agent,
+        batcher=TurnBatcher(
+            agent, metrics, settings.max_batch, HandoffClaims(agent.store.engine), ArrivalTickets(agent.store.engine)
+        ),
+        webhook=WebhookSender(settings.webhook, metrics),
+        metrics=metrics,
+        access=Access(api_keys, RateLimiter(settings.rate_limit), metrics),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.batcher.start()
+        await services.webhook.start()
+        try:
+            yield
+        finally:
+            await services.batcher.stop()  # answers what is queued first
+            await services.webhook.stop()
+            if close_agent:
+                agent.close()
+
+    app = FastAPI(
+        title=f"{agent.config.name} API",
+        version=API_VERSION,
+        description=(
+            "Customer-service bot over HTTP. Send `Authorization: Bearer KEY` (scope chat or admin). "
+            'Every error is JSON: {"error": code, "message": one line}.'
+        ),
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app, agent.config.limits.max_message_chars)
+    app.include_router(build_router(services))
+    # Last added runs first: metrics see every request, including bodies refused for size.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

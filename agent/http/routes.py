@@ -1,0 +1,215 @@
+"""The /v1 endpoints: conversations (chat scope), FAQ administration (admin scope), health, readiness, metrics.
+
+POST   /v1/conversations/{id}/messages   {"text": ...} -> the reply with its trace
+GET    /v1/conversations/{id}            the transcript, oldest turn first (personal data masked)
+POST   /v1/conversations/{id}/end        end it; later messages get 409
+GET    /v1/faq                           every FAQ entry              (admin)
+POST   /v1/faq                           add one; retrievable at once (admin)
+GET|PUT|DELETE /v1/faq/{faq_id}          read, replace, delete one    (admin)
+GET    /v1/health  /v1/ready  /v1/metrics   no key needed
+"""
+
+# No `from __future__ import annotations` here: the message model is built per server, and FastAPI
+# reads the route signatures' annotations as objects.
+import os
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from agent.dialog import Agent
+from agent.exceptions import FaqError, StoreError
+from agent.http.auth import Access, Principal
+from agent.http.batcher import TurnBatcher
+from agent.http.errors import ApiError
+from agent.http.metrics import Metrics
+from agent.http.models import (
+    CONVERSATION_ID,
+    CONVERSATION_ID_RULE,
+    ERRORS,
+    ConversationOut,
+    EndedOut,
+    ErrorOut,
+    FaqCreate,
+    FaqIn,
+    FaqListOut,
+    HealthOut,
+    ReadyOut,
+    ReplyOut,
+    message_model,
+)
+from agent.http.webhook import WebhookSender
+from agent.messages import clean_message
+from agent.schemas import FAQ_ID, FaqEntry
+
+
+@dataclass
+class Services:
+    """What the routes use, built once per app by `create_app`."""
+
+    agent: Agent
+    batcher: TurnBatcher
+    webhook: WebhookSender
+    metrics: Metrics
+    access: Access
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    extra = {
+        404: {"model": ErrorOut, "description": "no such conversation or FAQ entry"},
+        409: {"model": ErrorOut, "description": "conflict: conversation ended, or FAQ id already taken"},
+        503: {"model": ErrorOut, "description": "the store is unavailable"},
+    }
+    return {**ERRORS, **{code: extra[code] for code in codes}}
+
+
+def build_router(s: Services) -> APIRouter:
+    """All /v1 routes, bound to one app's services."""
+    router = APIRouter(prefix="/v1")
+    limit = s.agent.config.limits.max_message_chars
+    message_in = message_model(limit)
+    conversation_id = Annotated[str, Path(pattern=CONVERSATION_ID, description=CONVERSATION_ID_RULE)]
+    faq_id = Annotated[str, Path(pattern=FAQ_ID, max_length=120, description="lowercase letters, digits and '-'")]
+    chat = Annotated[Principal, Depends(s.access.require("chat"))]
+    admin = Annotated[Principal, Depends(s.access.require("admin"))]
+
+    # --- conversations ------------------------------------------------------------
+
+    @router.post(
+        "/conversations/{conversation_id}/messages",
+        response_model=ReplyOut,
+        responses=_responses(409, 503),
+        tags=["conversations"],
+        summary="Send a customer message; get the bot's reply and its trace",
+    )
+    async def post_message(
+        conversation_id: conversation_id,  # type: ignore[valid-type]
+        body: message_in,  # type: ignore[valid-type]
+        _: chat,
+        response: Response,
+    ) -> ReplyOut:
+        response.headers["X-Agent-Worker"] = str(os.getpid())  # which worker answered (load-balancing checks)
+        text = clean_message(body.text, limit)  # control characters out; empty -> 422
+        outcome = await s.batcher.submit(conversation_id, text)
+        if outcome.ended:
+            raise ApiError(409, f"conversation '{conversation_id}' has ended; start a new conversation id")
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.reply is not None
+        if outcome.handoff is not None:
+            s.webhook.submit(outcome.handoff)
+        return ReplyOut.of(outcome.reply)
+
+    @router.get(
+        "/conversations/{conversation_id}",
+        response_model=ConversationOut,
+        responses=_responses(404, 503),
+        tags=["conversations"],
+        summary="A conversation's transcript, in order",
+    )
+    async def get_conversation(conversation_id: conversation_id, _: chat) -> ConversationOut:  # type: ignore[valid-type]
+        record = await run_in_threadpool(s.agent.conversation, conversation_id)
+        if record is None:
+            raise ApiError(404, f"no conversation '{conversation_id}'")
+        return ConversationOut.of(record)
+
+    @router.post(
+        "/conversations/{conversation_id}/end",
+        response_model=EndedOut,
+        responses=_responses(404, 503),
+        tags=["conversations"],
+        summary="End a conversation",
+    )
+    async def end_conversation(conversation_id: conversation_id, _: chat) -> EndedOut:  # type: ignore[valid-type]
+        if not await run_in_threadpool(s.agent.end_conversation, conversation_id):
+            raise ApiError(404, f"no conversation '{conversation_id}'")
+        return EndedOut(conversation_id=conversation_id)
+
+    # --- FAQ administration (changes run on the agent thread, between batches) ------
+
+    @router.get("/faq", response_model=FaqListOut, responses=_responses(503), tags=["faq"], summary="Every FAQ entry")
+    async def list_faq(_: admin) -> FaqListOut:
+        entries = await run_in_threadpool(s.agent.faq_entries)
+        return FaqListOut(count=len(entries), entries=entries)
+
+    @router.get("/faq/{faq_id}", response_model=FaqEntry, responses=_responses(404, 503), tags=["faq"])
+    async def get_faq(faq_id: faq_id, _: admin) -> FaqEntry:  # type: ignore[valid-type]
+        entry = await run_in_threadpool(s.agent.store.faq_entry, faq_id)
+        if entry is None:
+            raise ApiError(404, f"no FAQ entry '{faq_id}'")
+        return entry
+
+    @router.post(
+        "/faq",
+        status_code=201,
+        response_model=FaqEntry,
+        responses=_responses(409, 503),
+        tags=["faq"],
+        summary="Add a FAQ entry (answers at once, in every worker)",
+    )
+    async def add_faq(body: FaqCreate, _: admin) -> FaqEntry:
+        entry = body.entry()
+        await s.batcher.run(s.agent.add_faq, entry)  # FaqError (id taken) -> 409
+        return entry
+
+    @router.put("/faq/{faq_id}", response_model=FaqEntry, responses=_responses(404, 409, 503), tags=["faq"])
+    async def update_faq(faq_id: faq_id, body: FaqIn, _: admin) -> FaqEntry:  # type: ignore[valid-type]
+        entry = body.entry(faq_id)
+        if not await s.batcher.run(_change, s.agent, "update", entry):
+            raise ApiError(404, f"no FAQ entry '{faq_id}'")
+        return entry
+
+    @router.delete("/faq/{faq_id}", status_code=204, responses=_responses(404, 409, 503), tags=["faq"])
+    async def delete_faq(faq_id: faq_id, _: admin) -> Response:  # type: ignore[valid-type]
+        if not await s.batcher.run(_change, s.agent, "delete", faq_id):
+            raise ApiError(404, f"no FAQ entry '{faq_id}'")
+        return Response(status_code=204)
+
+    # --- operations (no key: they carry no customer data) --------------------------
+
+    @router.get("/health", response_model=HealthOut, tags=["operations"], summary="Liveness")
+    async def health() -> HealthOut:
+        return HealthOut(worker=os.getpid())
+
+    @router.get(
+        "/ready",
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut}},
+        tags=["operations"],
+        summary="Readiness: the bot is loaded and its store answers",
+    )
+    async def ready() -> Any:
+        try:
+            await run_in_threadpool(s.agent.store.faq_revision)
+        except StoreError:
+            return JSONResponse(ReadyOut(status="not ready", store="unavailable", faq_entries=0).model_dump(), 503)
+        return ReadyOut(status="ready", store="ok", faq_entries=len(s.agent.faq))
+
+    @router.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    )
+    async def metrics() -> Response:
+        body, content_type = await run_in_threadpool(s.metrics.render)
+        return Response(body, media_type=content_type)
+
+    return router
+
+
+def _change(agent: Agent, action: str, value: Any) -> bool:
+    """Update or delete a FAQ entry on the agent thread; False when it does not exist."""
+    faq = value.id if isinstance(value, FaqEntry) else value
+    if agent.store.faq_entry(faq) is None:
+        return False
+    try:
+        if action == "update":
+            agent.update_faq(value)
+        else:
+            agent.delete_faq(faq)
+    except FaqError:
+        return False  # another worker removed it in between
+    return True

@@ -1,0 +1,116 @@
+"""`python -m agent serve`: the entry point that runs the HTTP API under uvicorn, with one or more workers.
+
+The parent process checks everything first (bot folder, API keys, build) and
+prepares the store (tables, FAQ seed, FAQ index), so a mistake is one line on
+stderr and workers never race to create tables. Then uvicorn starts the
+workers; each builds its own app through `app_from_env`, uvicorn's factory.
+
+uvicorn needs an import string to start several workers, so the parent hands
+its settings to the workers in environment variables, read only here:
+
+    AGENT_SERVE_BOT           the bot folder (absolute)
+    AGENT_SERVE_STORE         the store URL (--store, or bot.yaml's)
+    AGENT_SERVE_WORKERS       the number of workers (to share the CPU threads)
+    AGENT_API_KEYS            inherited as the caller set it (never written by us)
+    PROMETHEUS_MULTIPROC_DIR  with several workers, a fresh folder where every worker's metrics add up
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from typing import TYPE_CHECKING
+
+from agent.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+ENV_BOT = "AGENT_SERVE_BOT"
+ENV_STORE = "AGENT_SERVE_STORE"
+ENV_WORKERS = "AGENT_SERVE_WORKERS"
+ENV_KEYS = "AGENT_API_KEYS"
+ENV_METRICS = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own switch into multi-process mode
+FACTORY = "agent.http.serve:app_from_env"
+
+
+def serve(
+    bot_dir: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    store_url: str | None = None,
+    api_keys: str | None = None,
+    log_level: str = "info",
+) -> int:
+    """Check and prepare in this process, then run uvicorn until it is stopped; returns the exit status."""
+    import uvicorn
+
+    from agent.botfolder import load_bot
+    from agent.http.arrival import ArrivalTickets
+    from agent.http.auth import load_api_keys
+    from agent.http.webhook import HandoffClaims
+    from agent.store import Store
+    from agent.train import build
+
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers}).")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port must be 1-65535 (got {port}).")
+    bot = load_bot(bot_dir)
+    load_api_keys(api_keys, bot.config.http.api_keys_path(bot.path))  # fail here, once, not in every worker
+    url = store_url or bot.store_url
+    store = Store(url)
+    try:
+        build(bot, store=store, progress=True)  # incremental: seconds when the build is current
+        # Their tables too, before several workers could race to create them.
+        HandoffClaims(store.engine)
+        ArrivalTickets(store.engine)
+    finally:
+        store.close()
+
+    metrics_dir = tempfile.mkdtemp(prefix="agent-metrics-") if workers > 1 else None
+    os.environ[ENV_BOT] = str(bot.path)
+    os.environ[ENV_STORE] = url
+    os.environ[ENV_WORKERS] = str(workers)
+    if metrics_dir:
+        os.environ[ENV_METRICS] = metrics_dir
+    print(
+        f"serving '{bot.config.name}' on http://{host}:{port} with {workers} worker(s); "
+        f"store {store.url}; OpenAPI at /openapi.json",
+        file=sys.stderr,
+    )
+    try:
+        uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory, called in every worker: the app for the settings the parent put in the environment."""
+    from agent.dialog import Agent
+    from agent.http.app import create_app
+    from agent.http.auth import load_api_keys
+
+    bot_dir = os.environ.get(ENV_BOT)
+    if not bot_dir:
+        raise ConfigError(f"{ENV_BOT} is not set: start the server with `python -m agent serve`.")
+    workers = int(os.environ.get(ENV_WORKERS, "1"))
+    _share_cpu(workers)
+    agent = Agent.load(bot_dir, store_url=os.environ.get(ENV_STORE) or None)
+    keys = load_api_keys(os.environ.get(ENV_KEYS), agent.config.http.api_keys_path(agent.bot.path))
+    return create_app(agent, keys, metrics_dir=os.environ.get(ENV_METRICS) or None, close_agent=True)
+
+
+def _share_cpu(workers: int) -> None:
+    """Give each worker its share of the cores, so N workers do not run N x cores torch threads."""
+    if workers <= 1:
+        return
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
