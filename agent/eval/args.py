@@ -1,0 +1,98 @@
+"""Arguments and dispatch of `python -m agent eval intents | faq` (wired into agent/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from agent.config import BotConfig
+from agent.exceptions import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `eval` sub-commands and their options."""
+    sub = parser.add_subparsers(dest="eval_command", required=True)
+
+    intents = sub.add_parser("intents", help="train the intent classifier on a CSV as `train` does; test on another")
+    intents.add_argument("--train", required=True, metavar="TRAIN.csv", help="training rows: text,label")
+    intents.add_argument("--test", required=True, metavar="TEST.csv", help="test rows, same columns")
+    intents.add_argument("--label-column", default="label", help="column holding the label (default: label)")
+    intents.add_argument("--text-column", default="text", help="column holding the message (default: text)")
+    _common(intents)
+    intents.add_argument(
+        "--finetune", action="store_true", help="fine-tune the encoder (as `intents.finetune.enabled: true`)"
+    )
+    intents.add_argument(
+        "--oos-probability",
+        default=None,
+        metavar="auto|P|none",
+        help="the `intents.oos_probability` rule: 'auto' (chosen on held-out training rows), a number, or 'none'",
+    )
+
+    faq = sub.add_parser("faq", help="index a FAQ CSV with the bot's FAQ index; score ranked answers to queries")
+    faq.add_argument("--faq", required=True, metavar="FAQ.csv", help="entries: id,question,answer[,alternatives]")
+    faq.add_argument("--queries", required=True, metavar="QUERIES.csv", help="queries: text,faq_id")
+    _common(faq)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default=None, metavar="bot.yaml", help="take encoder, intents and faq settings from this bot.yaml"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+
+
+def load_settings(args: argparse.Namespace) -> BotConfig:
+    """Defaults, or the settings of the bot.yaml given with --config, with command-line overrides applied."""
+    if args.config:
+        from agent.botfolder import _parse
+
+        file = Path(args.config)
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot be read ({exc.strerror or exc}).") from None
+        config = _parse(str(file), raw, BotConfig)
+    else:
+        config = BotConfig(name="eval")
+    intents = config.intents
+    if getattr(args, "finetune", False):
+        intents = intents.model_copy(update={"finetune": intents.finetune.model_copy(update={"enabled": True})})
+    choice = getattr(args, "oos_probability", None)
+    if choice is not None:
+        intents = intents.model_copy(update={"oos_probability": _oos_probability(choice)})
+    return config.model_copy(update={"intents": intents})
+
+
+def _oos_probability(text: str) -> float | str | None:
+    value = text.strip().lower()
+    if value in {"none", "off"}:
+        return None
+    if value == "auto":
+        return "auto"
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 < number <= 1.0:
+        raise ConfigError(f"--oos-probability '{text}': expected 'auto', 'none' or a number in (0, 1].")
+    return number
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen evaluation and print its figures."""
+    config = load_settings(args)
+    progress = not args.json
+    if args.eval_command == "intents":
+        from agent.eval.intents import evaluate_intents, format_report
+
+        report = evaluate_intents(args.train, args.test, config, args.label_column, args.text_column, progress=progress)
+        print(json.dumps(report.as_dict()) if args.json else format_report(report, args.train, args.test))
+        return 0
+    from agent.eval.faq import evaluate_faq
+    from agent.eval.faq import format_report as format_faq
+
+    faq_report = evaluate_faq(args.faq, args.queries, config, progress=progress)
+    print(json.dumps(faq_report.as_dict()) if args.json else format_faq(faq_report, args.faq, args.queries))
+    return 0
