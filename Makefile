@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BOT ?= .
 
-.PHONY: install chat train test lint bench
+.PHONY: install chat tui train test lint bench
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,9 @@ $(VENV)/.installed: pyproject.toml
 
 chat: install
 	$(PY) -m agent chat --bot $(BOT)
+
+tui: install
+	$(PY) tui.py --bot $(BOT)
 
 train: install
 	$(PY) -m agent train --bot $(BOT)

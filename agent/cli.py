@@ -1,4 +1,4 @@
-"""Command line: `python -m agent train | chat`.
+"""Command line: `python -m agent train | chat | replay | eval`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -30,16 +30,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     chat.add_argument("--session", default=None, help="conversation id to continue (default: a new one)")
 
+    serve = sub.add_parser("serve", help="serve the bot over HTTP (FastAPI + uvicorn); keys from AGENT_API_KEYS")
+    serve.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (use a PostgreSQL store for > 1)")
+    serve.add_argument("--store", default=None, help="store URL overriding bot.yaml's store.url")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+    from agent.replay.args import add_arguments as add_replay_arguments
+
+    replay = sub.add_parser("replay", help="replay logged conversations through a bot; results and a report")
+    add_replay_arguments(replay)
+
+    from agent.eval.args import add_arguments as add_eval_arguments
+
+    evaluate = sub.add_parser("eval", help="accuracy on a labelled CSV: intents (train + test) or FAQ retrieval")
+    add_eval_arguments(evaluate)
+
+    serve_decoder = sub.add_parser(
+        "serve-decoder", help="serve the bot's fine-tuned decoder over an OpenAI-compatible completions API"
+    )
+    serve_decoder.add_argument("--bot", default=".", help="bot folder whose build/decoder is served")
+    serve_decoder.add_argument("--model", default=None, help="serve this model folder instead of the bot's")
+    serve_decoder.add_argument("--host", default="127.0.0.1")
+    serve_decoder.add_argument("--port", type=int, default=8100)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "serve-decoder":
+            from agent.decoder.server import run as run_decoder_server
+
+            return run_decoder_server(args)
+        if args.command == "eval":
+            from agent.eval.args import run as run_eval
+
+            return run_eval(args)
+        if args.command == "replay":
+            from agent.replay.args import run as run_replay
+
+            return run_replay(args)
         return _chat(args)
     except AgentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from agent.http.serve import ENV_KEYS, serve
+
+    # The entry point reads the environment; components are given what they need.
+    return serve(
+        args.bot,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        store_url=args.store,
+        api_keys=os.environ.get(ENV_KEYS),
+        log_level=args.log_level,
+    )
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -28,21 +28,49 @@ class EncoderConfig(_Strict):
     threads: int | None = Field(None, ge=1, description="torch CPU threads; None keeps torch's default")
 
 
+class FinetuneConfig(_Strict):
+    """Fine-tuning the encoder's top layers on the intent examples (off by default: minutes, not seconds).
+
+    When on, every step (intents, FAQ, decoder) uses the tuned encoder saved in the build folder.
+    """
+
+    enabled: bool = False
+    layers: int = Field(3, ge=1, le=48, description="top transformer layers trained; the rest stay frozen")
+    epochs: int = Field(4, ge=1, le=100)
+    batch_size: int = Field(32, ge=2, le=1024)
+    learning_rate: float = Field(2e-4, gt=0.0)
+    head_learning_rate: float = Field(1e-2, gt=0.0)
+    scale: float = Field(20.0, gt=0.0, description="cosine-softmax scale of the training head")
+    label_smoothing: float = Field(0.1, ge=0.0, lt=1.0)
+    max_length: int = Field(64, ge=8, le=512, description="tokens per message while training")
+    augment: int = Field(0, ge=0, le=10, description="noisy copies (typos, casing, punctuation) per example")
+    holdout: float = Field(
+        0.1, ge=0.0, lt=0.5, description="share kept out of fine-tuning to calibrate confidence and thresholds"
+    )
+    seed: int = 13
+
+
 class IntentConfig(_Strict):
     """Intent classifier training and decision thresholds (calibrated probabilities)."""
 
     oos_threshold: float = Field(0.30, ge=0.0, le=1.0)
+    # Also out of scope when the calibrated probability of the `oos` class reaches this value (needs `oos`
+    # examples). "auto" picks it from held-out training predictions; None turns the rule off.
+    oos_probability: float | Literal["auto"] | None = None
     confident: float = Field(0.50, ge=0.0, le=1.0)
     epochs: int = Field(300, ge=1, le=10000)
     learning_rate: float = Field(0.05, gt=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
     calibration_folds: int = Field(5, ge=2, le=20)
     seed: int = 13
+    finetune: FinetuneConfig = FinetuneConfig()
 
     @model_validator(mode="after")
     def _ordered(self) -> IntentConfig:
         if self.confident < self.oos_threshold:
             raise ValueError(f"confident ({self.confident}) must be >= oos_threshold ({self.oos_threshold})")
+        if isinstance(self.oos_probability, float) and not 0.0 < self.oos_probability <= 1.0:
+            raise ValueError(f"oos_probability ({self.oos_probability}) must be in (0, 1], 'auto' or null")
         return self
 
 
@@ -51,6 +79,8 @@ class FaqConfig(_Strict):
 
     top_k: int = Field(3, ge=1, le=50)
     answer_threshold: float = Field(0.80, ge=-1.0, le=1.0)
+    # Ranking weight of the question + answer vector against the best phrasing's (0: phrasings only).
+    answer_weight: float = Field(0.5, ge=0.0, le=1.0)
 
 
 class GraphConfig(_Strict):
@@ -74,6 +104,78 @@ class LimitsConfig(_Strict):
     max_message_chars: int = Field(2000, ge=1, le=1_000_000)
 
 
+class DecodingConfig(_Strict):
+    """How the decoder picks tokens: greedy, beam search or sampling."""
+
+    mode: Literal["greedy", "beam", "sample"] = "greedy"
+    num_beams: int = Field(4, ge=1, le=32)
+    top_k: int = Field(50, ge=0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    temperature: float = Field(0.7, gt=0.0, le=5.0)
+    repetition_penalty: float = Field(1.0, ge=1.0, le=3.0)
+    no_repeat_ngram_size: int = Field(0, ge=0, le=20)  # 0 allows repeats; small models loop without it
+    max_new_tokens: int = Field(96, ge=1, le=2048)
+    seed: int = 7  # sampling is reproducible for a given seed and batch
+
+
+class TrainingConfig(_Strict):
+    """Fine-tuning the decoder on the bot's own answers."""
+
+    method: Literal["auto", "full", "lora"] = "auto"  # auto: full below 200M parameters, LoRA above
+    epochs: int = Field(12, ge=1, le=1000)
+    batch_size: int = Field(16, ge=1, le=1024)
+    learning_rate: float = Field(2e-3, gt=0.0)
+    val_fraction: float = Field(0.1, gt=0.0, lt=0.5)
+    patience: int = Field(2, ge=1, le=100)  # evaluations without validation improvement before stopping
+    max_minutes: float = Field(5.0, gt=0.0)  # wall-clock budget; the best checkpoint so far is kept
+    augment: int = Field(1, ge=0, le=10)  # noisy copies of each customer message (typos, case, punctuation)
+    lora_r: int = Field(8, ge=1, le=256)
+    seed: int = 11
+
+
+class ScratchModelConfig(_Strict):
+    """Size of the GPT-2 built from scratch when `decoder.base` is "scratch"."""
+
+    layers: int = Field(3, ge=1, le=48)
+    width: int = Field(192, ge=32, le=4096)
+    heads: int = Field(4, ge=1, le=64)
+    vocab_size: int = Field(2048, ge=300, le=100_000)  # byte-level BPE trained on the bot's own text
+
+
+class RemoteDecoderConfig(_Strict):
+    """An OpenAI-compatible completions endpoint (e.g. vLLM, or `python -m agent serve-decoder`)."""
+
+    url: str = "http://127.0.0.1:8100/v1"
+    model: str = "bot-decoder"
+    timeout_s: float = Field(3.0, gt=0.0, le=120.0)
+    api_key: str | None = None
+
+
+class DecoderConfig(_Strict):
+    """The fine-tuned language model that writes answers from the grounding."""
+
+    enabled: bool = False
+    backend: Literal["local", "remote"] = "local"
+    # "scratch": a small GPT-2 trained from scratch on the bot's data (default, fits a CPU);
+    # "minilm": warm-start from the MiniLM encoder loaded as a causal LM; otherwise a Hugging Face
+    # causal LM name or local folder (GPT-2, Llama, Qwen ...), fine-tuned the same way.
+    base: str = "scratch"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    min_logprob: float = Field(-0.35, le=0.0)  # mean token log-probability a reply must reach
+    # ROUGE-L F1 a reply must share with the policy's own answer: a small model that garbles a
+    # sentence can still be fluent-looking and number-free, so staying close to the grounded answer
+    # is part of being confident. Lower it for a large, trusted model that rephrases freely.
+    min_draft_overlap: float = Field(0.6, ge=0.0, le=1.0)
+    max_facts: int = Field(8, ge=0, le=100)
+    max_prompt_tokens: int = Field(384, ge=32, le=32768)
+    decoding: DecodingConfig = DecodingConfig()
+    training: TrainingConfig = TrainingConfig()
+    scratch: ScratchModelConfig = ScratchModelConfig()
+    examples_per_intent: int = Field(12, ge=1, le=10_000)  # intent examples used as customer messages
+    examples_per_answer: int = Field(4, ge=1, le=10_000)  # cap on examples sharing one target answer
+    remote: RemoteDecoderConfig = RemoteDecoderConfig()
+
+
 class StoreConfig(_Strict):
     """Where conversations and FAQ entries live. A relative SQLite path is resolved against the bot folder."""
 
@@ -87,6 +189,47 @@ class PersonaConfig(_Strict):
     fallback: str = "Sorry, I can't help with that. I can answer questions about your account, cards and payments."
     clarify: str = "I'm not sure I understood. Could you rephrase that?"
     handoff: str = "I'm passing you to a member of our team, who will reply here shortly."
+
+
+class PrivacyConfig(_Strict):
+    """What is masked in messages before anything is stored or logged (the reply itself still sees it)."""
+
+    mask_cards: bool = True  # Luhn-valid runs of 13-19 digits (spaces or dashes allowed between digits)
+    mask_emails: bool = True
+    mask_phones: bool = True  # 9-15 digits, or 7-15 after a leading + or 00
+
+
+class RateLimitConfig(_Strict):
+    """Token bucket per API key (per server process): a steady rate plus a burst."""
+
+    requests_per_minute: float = Field(600.0, ge=0.0, description="0 turns the limit off")
+    burst: int = Field(60, ge=1, le=100_000)
+
+
+class WebhookConfig(_Strict):
+    """Where a handoff event is POSTed (nowhere by default) and how hard to try."""
+
+    url: str | None = Field(None, pattern=r"^https?://\S+$")
+    timeout_s: float = Field(5.0, gt=0.0, le=120.0)
+    retries: int = Field(5, ge=0, le=20, description="attempts after the first one")
+    backoff_s: float = Field(0.5, ge=0.0, le=60.0, description="first wait; doubles after each failure")
+
+
+class HttpConfig(_Strict):
+    """`python -m agent serve`: API keys file, limits, micro-batching, handoff webhook."""
+
+    api_keys_file: str | None = None  # key:scope lines; relative to the bot folder; keep it out of the repository
+    max_body_bytes: int = Field(65_536, ge=1024, le=64 * 1024 * 1024)
+    max_batch: int = Field(32, ge=1, le=1024, description="messages answered in one batched pass")
+    rate_limit: RateLimitConfig = RateLimitConfig()
+    webhook: WebhookConfig = WebhookConfig()
+
+    def api_keys_path(self, bot_dir: Path) -> Path | None:
+        """The keys file made absolute against the bot folder, if one is named."""
+        if self.api_keys_file is None:
+            return None
+        path = Path(self.api_keys_file).expanduser()
+        return path if path.is_absolute() else bot_dir / path
 
 
 class BotConfig(_Strict):
@@ -103,6 +246,9 @@ class BotConfig(_Strict):
     limits: LimitsConfig = LimitsConfig()
     store: StoreConfig = StoreConfig()
     persona: PersonaConfig = PersonaConfig()
+    decoder: DecoderConfig = DecoderConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    http: HttpConfig = HttpConfig()
 
     def build_path(self, bot_dir: Path) -> Path:
         """The folder that holds this bot's trained artifacts."""

@@ -14,13 +14,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from agent.botfolder import BotFolder, load_bot
+from agent.decoder.step import load_decoder
 from agent.exceptions import BuildError
+from agent.intent_training import runtime_encoder_config
 from agent.messages import check_session_id, clean_message
 from agent.policy import Policy
+from agent.privacy import Masker
 from agent.schemas import FaqEntry
-from agent.steps.encoder import Encoder
+from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex
 from agent.steps.graph import KnowledgeGraph
 from agent.steps.intents import IntentClassifier
@@ -29,6 +33,8 @@ from agent.store import ConversationRecord, Store, TurnRecord
 from agent.templates import TemplateEngine
 from agent.train import build, stale_artifacts
 from agent.types import Reply, SessionState, Step, Turn
+
+S = TypeVar("S")
 
 
 class Agent:
@@ -48,6 +54,8 @@ class Agent:
         self.steps = list(steps)
         self.faq = faq
         self.store = store
+        self.masker = Masker(bot.config.privacy)
+        self._faq_revision: str | None = None  # the store's FAQ revision the index last matched
 
     @classmethod
     def load(
@@ -57,12 +65,20 @@ class Agent:
         train: bool = False,
         store_url: str | None = None,
         progress: bool = False,
+        decoder: bool = True,
+        encoder: Encoder | None = None,
     ) -> Agent:
-        """Load a trained bot; with `train=True`, first (re)build whatever is stale."""
+        """Load a trained bot; with `train=True`, first (re)build whatever is stale.
+
+        `decoder=False` leaves the decoder step out even when bot.yaml enables it (used to
+        make the decoder's own training data); `encoder` reuses an already loaded encoder.
+        """
         bot = load_bot(bot_dir)
         store = Store(store_url or bot.store_url)
-        encoder = Encoder(bot.config.encoder)
-        stale = stale_artifacts(bot)
+        encoder = encoder or Encoder(bot.config.encoder)
+        # The local decoder's weights only matter when this process runs it.
+        local_decoder = decoder and bot.config.decoder.backend == "local"
+        stale = [name for name in stale_artifacts(bot) if local_decoder or name != "decoder"]
         if stale and train:
             build(bot, store=store, encoder=encoder, progress=progress)
         elif stale:
@@ -72,6 +88,10 @@ class Agent:
                 f"run `python -m agent train --bot {bot.path}`."
             )
         out = bot.build_path
+        runtime = runtime_encoder_config(bot.config, out)
+        if encoder.fingerprint != encoder_fingerprint(runtime):
+            # intents.finetune is on: every step reads the tuned encoder that `train` saved in the build.
+            encoder = Encoder(runtime)
         graph = KnowledgeGraph.load(out / "graph", bot.config.graph)
         classifier = IntentClassifier.load(out / "intents", bot.config.intents)
         faq_folder = out / "faq"
@@ -86,10 +106,19 @@ class Agent:
             faq.save(faq_folder)
         policy = Policy(bot.config, TemplateEngine(bot.templates, graph))
         steps: list[Step] = [encoder, classifier, faq, graph, Sentiment(), policy]
+        if decoder and bot.config.decoder.enabled:
+            steps.append(load_decoder(bot, graph))
         return cls(bot, encoder, steps, faq, store)
 
     def close(self) -> None:
         self.store.close()
+
+    def step(self, kind: type[S]) -> S:
+        """The pipeline step of class `kind`, e.g. `agent.step(KnowledgeGraph)`."""
+        for step in self.steps:
+            if isinstance(step, kind):
+                return step
+        raise LookupError(f"this agent has no {kind.__name__} step")
 
     # --- conversation -------------------------------------------------------
 
@@ -115,13 +144,22 @@ class Agent:
             if level == len(waves):
                 waves.append([])
             waves[level].append(i)
-        for wave in waves:
-            for i, reply in zip(wave, self._respond_wave([cleaned[i] for i in wave]), strict=True):
-                replies[i] = reply
+        # The whole turn (load state, steps, record) runs under each conversation's lock, so turns of
+        # one conversation never interleave, also across processes sharing the store.
+        with self.store.conversation_lock(*depth):
+            for wave in waves:
+                for i, reply in zip(wave, self._respond_wave([cleaned[i] for i in wave]), strict=True):
+                    replies[i] = reply
         return [r for r in replies if r is not None]
 
-    def _respond_wave(self, messages: list[tuple[str, str]]) -> list[Reply]:
-        states = self.store.load_states(sid for sid, _ in messages)
+    def annotate(
+        self, messages: Sequence[tuple[str, str]], states: dict[str, SessionState] | None = None
+    ) -> list[Turn]:
+        """Run every step on cleaned (session_id, text) messages and return the turns; stores nothing.
+
+        Sessions missing from `states` start fresh. Training and evaluation use this directly.
+        """
+        states = states or {}
         turns = [Turn(session_id=sid, text=text, state=states.get(sid, SessionState())) for sid, text in messages]
         for step in self.steps:
             started = time.perf_counter()
@@ -129,12 +167,18 @@ class Agent:
             share = (time.perf_counter() - started) * 1000 / len(turns)
             for turn in turns:
                 turn.timings_ms[step.name] = round(share, 3)
+        return turns
+
+    def _respond_wave(self, messages: list[tuple[str, str]]) -> list[Reply]:
+        turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages))
         replies, records = [], []
         for turn in turns:
             reply = self._reply(turn)
-            self._remember(turn.state, turn.text, reply.text)
+            # Kept data is masked (bot.yaml `privacy:`); the caller still gets the reply as written.
+            customer_text, stored = self.masker.mask(turn.text), self.masker.mask_reply(reply, turn.text)
+            self._remember(turn.state, customer_text, stored.text)
             replies.append(reply)
-            records.append(TurnRecord(customer_text=turn.text, reply=reply, state=turn.state))
+            records.append(TurnRecord(customer_text=customer_text, reply=stored, state=turn.state))
         started = time.perf_counter()
         self.store.record(records)
         share = round((time.perf_counter() - started) * 1000 / len(turns), 3)
@@ -160,6 +204,7 @@ class Agent:
             slots=decision.slots,
             sentiment=turn.sentiment,
             handoff=decision.handoff,
+            decoder=turn.decoder,
             timings_ms=dict(turn.timings_ms),
         )
 
@@ -195,6 +240,16 @@ class Agent:
         self.store.delete_faq(faq_id)
         self.faq.remove([faq_id])
         self._save_faq()
+
+    def refresh_faq(self) -> bool:
+        """Pick up FAQ changes made by other processes sharing the store; one cheap read when none."""
+        revision = self.store.faq_revision()
+        if revision == self._faq_revision:
+            return False
+        # Read the revision before the entries: a change landing in between only causes one more sync.
+        self.faq.sync(self.store.faq_entries(), self.encoder.encode)
+        self._faq_revision = revision
+        return True
 
     def _save_faq(self) -> None:
         self.faq.save(self.bot.build_path / "faq")

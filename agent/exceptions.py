@@ -10,7 +10,8 @@ likely cause and the valid values. Anything else escaping the package is a bug.
     ├── MessageError             a customer message cannot be processed (empty, too long)
     ├── FaqError                 a FAQ add/update/delete was refused (unknown or duplicate id, bad field)
     ├── StoreError               the conversation store cannot be opened or written
-    └── DatasetError             a CSV given to a command is missing, empty or malformed
+    ├── DatasetError             a CSV given to a command is missing, empty or malformed
+    └── ReplayError              a replay's output folder, resume or comparison run cannot be used
 """
 
 from __future__ import annotations
@@ -42,3 +43,7 @@ class StoreError(AgentError):
 
 class DatasetError(AgentError):
     """A CSV dataset given to a command is missing, empty, undecodable or lacks a column."""
+
+
+class ReplayError(AgentError):
+    """A replay cannot start: its output folder holds another run, or a --compare folder has no results."""

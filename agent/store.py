@@ -8,7 +8,9 @@ without its message or a state that does not match the transcript.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,15 +25,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from agent.exceptions import FaqError, StoreError
+from agent.locks import turn_locks
 from agent.schemas import FaqEntry
 from agent.types import Reply, SessionState
 
@@ -102,6 +106,7 @@ class MetaRow(Base):
 
 
 SEED_KEY = "faq_seed_digest"
+REVISION_KEY = "faq_revision"  # a new random value on every FAQ change, so other processes notice it
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,35 @@ class Store:
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"Cannot open the store at {self.url}: {_first_line(exc)}") from None
+        self._locks = turn_locks(self.engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
+        try:
+            with self._session.begin() as session:
+                if session.get(MetaRow, REVISION_KEY) is None:
+                    session.add(MetaRow(key=REVISION_KEY, value=uuid.uuid4().hex))
+        except IntegrityError:
+            pass  # another process created it at the same moment
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def conversation_lock(self, *conversation_ids: str) -> Iterator[None]:
+        """Hold these conversations' turn locks (across threads and processes sharing the store)."""
+        with self._locks.hold(conversation_ids):
+            yield
+
+    def conversation_statuses(self, conversation_ids: Iterable[str]) -> dict[str, Status]:
+        """The status of each conversation that exists."""
+        ids = list(set(conversation_ids))
+        with self._session() as session:
+            query = select(ConversationRow.id, ConversationRow.status).where(ConversationRow.id.in_(ids))
+            return {cid: status for cid, status in session.execute(query)}  # type: ignore[misc]
+
+    def faq_revision(self) -> str:
+        """Changes whenever any process changes a FAQ entry (one primary-key read: cheap to poll)."""
+        with self._session() as session:
+            row = session.get(MetaRow, REVISION_KEY)
+            return row.value if row is not None else ""
 
     # --- conversations --------------------------------------------------------
 
@@ -187,20 +218,36 @@ class Store:
         """Write messages, replies and new states in one transaction (all or nothing)."""
         try:
             with self._session.begin() as session:
+                # Two queries for the whole batch (rows, last seq), not two per turn: a replay
+                # writes hundreds of turns per call and per-turn round trips dominated its cost.
+                ids = list(dict.fromkeys(rec.reply.session_id for rec in records))
+                rows = {
+                    row.id: row
+                    for row in session.scalars(
+                        select(ConversationRow).where(ConversationRow.id.in_(ids)).with_for_update()
+                    )
+                }
+                fresh = [ConversationRow(id=cid, state={}, status="open") for cid in ids if cid not in rows]
+                if fresh:
+                    session.add_all(fresh)
+                    session.flush()  # parents before their turns (foreign key)
+                    rows.update((row.id, row) for row in fresh)
+                last_seq: dict[str, int] = dict(
+                    session.execute(  # type: ignore[arg-type]
+                        select(TurnRow.conversation_id, func.max(TurnRow.seq))
+                        .where(TurnRow.conversation_id.in_(ids))
+                        .group_by(TurnRow.conversation_id)
+                    ).all()
+                )
                 for rec in records:
-                    self._record_one(session, rec)
+                    seq = last_seq.get(rec.reply.session_id, -1) + 1
+                    last_seq[rec.reply.session_id] = seq + 1
+                    self._record_one(session, rows[rec.reply.session_id], seq, rec)
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not save the turn to {self.url}: {_first_line(exc)}") from None
 
-    def _record_one(self, session: Session, rec: TurnRecord) -> None:
-        conv_id = rec.reply.session_id
-        row = session.get(ConversationRow, conv_id, with_for_update=True)
-        if row is None:
-            row = ConversationRow(id=conv_id, state={}, status="open")
-            session.add(row)
-            session.flush()
-        last = session.scalar(select(func.max(TurnRow.seq)).where(TurnRow.conversation_id == conv_id))
-        seq = 0 if last is None else last + 1
+    def _record_one(self, session: Session, row: ConversationRow, seq: int, rec: TurnRecord) -> None:
+        conv_id = row.id
         now = _now()
         session.add(TurnRow(conversation_id=conv_id, seq=seq, role="customer", text=rec.customer_text, created_at=now))
         trace = rec.reply.model_dump(mode="json", exclude={"session_id", "text"})
@@ -236,6 +283,16 @@ class Store:
                 select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
             ).all()
             return [ConversationRecord(r.id, r.status, r.started_at, r.updated_at, []) for r in rows]  # type: ignore[arg-type]
+
+    def delete_conversations(self, conversation_ids: Iterable[str]) -> int:
+        """Remove conversations and their turns (e.g. a replay's half-done ones); returns how many existed."""
+        ids = list(set(conversation_ids))
+        if not ids:
+            return 0
+        with self._session.begin() as session:
+            session.execute(delete(TurnRow).where(TurnRow.conversation_id.in_(ids)))
+            result = session.execute(delete(ConversationRow).where(ConversationRow.id.in_(ids)))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def end_conversation(self, conversation_id: str) -> bool:
         """Mark a conversation ended; False if it does not exist."""
@@ -284,6 +341,8 @@ class Store:
                 if row.origin == "seed" and faq_id not in wanted:
                     session.delete(row)
                     removed += 1
+            if added or updated or removed:
+                _bump_revision(session)
             if digest is not None:
                 if marker is None:
                     session.add(MetaRow(key=SEED_KEY, value=digest))
@@ -296,6 +355,7 @@ class Store:
             if session.get(FaqRow, entry.id) is not None:
                 raise FaqError(f"FAQ id '{entry.id}' already exists; use update to change it.")
             session.add(_faq_row(entry, origin="api"))
+            _bump_revision(session)
 
     def update_faq(self, entry: FaqEntry) -> None:
         with self._session.begin() as session:
@@ -304,6 +364,7 @@ class Store:
                 raise FaqError(f"FAQ id '{entry.id}' does not exist; use add to create it.")
             _copy_into(row, entry)
             row.origin = "api"  # edited live: re-seeding from faq.yaml leaves it alone
+            _bump_revision(session)
 
     def delete_faq(self, faq_id: str) -> None:
         with self._session.begin() as session:
@@ -311,6 +372,15 @@ class Store:
             if row is None:
                 raise FaqError(f"FAQ id '{faq_id}' does not exist.")
             session.delete(row)
+            _bump_revision(session)
+
+
+def _bump_revision(session: Session) -> None:
+    row = session.get(MetaRow, REVISION_KEY)
+    if row is None:
+        session.add(MetaRow(key=REVISION_KEY, value=uuid.uuid4().hex))
+    else:
+        row.value = uuid.uuid4().hex
 
 
 def _faq_row(entry: FaqEntry, origin: str) -> FaqRow:

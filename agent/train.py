@@ -22,11 +22,11 @@ from pathlib import Path
 from rich.console import Console
 
 from agent.botfolder import BotFolder
+from agent.intent_training import runtime_encoder_config, train_intents
 from agent.schemas import OOS
 from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex, entry_digest
 from agent.steps.graph import KnowledgeGraph
-from agent.steps.intents import IntentClassifier
 from agent.store import Store
 
 # Bump when an artifact's format or training code changes, so old builds are redone.
@@ -49,10 +49,19 @@ def fingerprints(bot: BotFolder) -> dict[str, str]:
     """The fingerprint each artifact must have to be up to date (FAQ excluded: it follows the store)."""
     enc = encoder_fingerprint(bot.config.encoder)
     cfg = bot.config
-    return {
+    prints = {
         "intents": _hash(BUILD_VERSION, bot.digests["intents"], cfg.intents.model_dump_json(), enc),
         "graph": _hash(BUILD_VERSION, bot.digests["graph"], cfg.graph.model_dump_json()),
     }
+    if cfg.decoder.enabled:
+        # Everything the training data is made from; decoding and serving settings do not count.
+        training = cfg.decoder.model_dump_json(exclude={"enabled", "backend", "decoding", "remote", "min_logprob"})
+        files = [bot.digests[k] for k in ("faq", "templates", "conversations")]
+        prints["decoder"] = _hash(
+            BUILD_VERSION, prints["intents"], prints["graph"], *files, training, cfg.faq.model_dump_json(),
+            cfg.dialog.model_dump_json(), str(cfg.decoder.decoding.max_new_tokens),
+        )
+    return prints
 
 
 def stale_artifacts(bot: BotFolder) -> list[str]:
@@ -97,14 +106,19 @@ def build(
             report.skipped.append("graph")
         manifest["graph"] = wanted["graph"]
 
-        if force or manifest.get("intents") != wanted["intents"]:
+        tuned_missing = bot.config.intents.finetune.enabled and not (out / "encoder" / "config.json").is_file()
+        if force or tuned_missing or manifest.get("intents") != wanted["intents"]:
             texts, labels = [], []
             for spec in bot.intents.intents:
                 texts.extend(spec.examples)
                 labels.extend([spec.name] * len(spec.examples))
-            embeddings = lazy.get().encode(texts, progress=progress)
-            classifier = IntentClassifier.fit(embeddings, labels, bot.config.intents, progress=progress)
+            # The same function `eval intents` calls; with fine-tuning on it also saves out/encoder.
+            trained = train_intents(
+                texts, labels, lazy.base(), bot.config.intents, out, wanted["intents"], progress=progress
+            )
+            classifier = trained.classifier
             classifier.save(out / "intents")
+            lazy.encoder = trained.encoder  # later artifacts encode with the encoder the classifier reads
             n_in = len([lab for lab in labels if lab != OOS])
             console.print(
                 f"intents: {len(classifier.labels)} classes from {n_in} examples "
@@ -119,6 +133,22 @@ def build(
         report.faq_encoded = sync_faq_index(bot, store, lazy, force=force, progress=progress)
         (report.built if report.faq_encoded or force else report.skipped).append("faq")
         _write_manifest(out, manifest)
+
+        if "decoder" in wanted:
+            if force or manifest.get("decoder") != wanted["decoder"]:
+                # Imported here: the decoder's training data comes from a loaded Agent (agent.dialog).
+                from agent.decoder.build import train_decoder
+
+                fit = train_decoder(bot, store.engine.url.render_as_string(hide_password=False), lazy.get(), progress)
+                console.print(
+                    f"decoder: {fit.parameters:,} parameters ({fit.method}, {fit.device}), {fit.examples} examples, "
+                    f"{fit.epochs_run} epochs, validation loss {fit.best_val_loss:.3f}, {fit.seconds:.0f}s"
+                )
+                report.built.append("decoder")
+            else:
+                report.skipped.append("decoder")
+            manifest["decoder"] = wanted["decoder"]
+            _write_manifest(out, manifest)
     finally:
         if own_store:
             store.close()
@@ -136,7 +166,7 @@ def sync_faq_index(
 ) -> int:
     """Make the saved FAQ index match the store's entries; encodes only changed entries."""
     folder = bot.build_path / "faq"
-    fingerprint = encoder_fingerprint(bot.config.encoder)
+    fingerprint = encoder_fingerprint(runtime_encoder_config(bot.config, bot.build_path))
     entries = store.faq_entries()
     index = None
     if not force and (folder / "meta.json").is_file():
@@ -158,10 +188,21 @@ class _LazyEncoder:
         self.bot, self.encoder, self.console = bot, encoder, console
 
     def get(self) -> Encoder:
-        if self.encoder is None:
+        """The run-time encoder (the fine-tuned one when `intents.finetune` is on)."""
+        if self.encoder is None or self.encoder.fingerprint != self._runtime_fingerprint():
             self.console.print("loading the sentence encoder ...")
-            self.encoder = Encoder(self.bot.config.encoder)
+            self.encoder = Encoder(runtime_encoder_config(self.bot.config, self.bot.build_path))
         return self.encoder
+
+    def base(self) -> Encoder:
+        """The encoder named in bot.yaml, before any fine-tuning."""
+        if self.encoder is not None and self.encoder.fingerprint == encoder_fingerprint(self.bot.config.encoder):
+            return self.encoder
+        self.console.print("loading the sentence encoder ...")
+        return Encoder(self.bot.config.encoder)
+
+    def _runtime_fingerprint(self) -> str:
+        return encoder_fingerprint(runtime_encoder_config(self.bot.config, self.bot.build_path))
 
     @property
     def dim(self) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tinybot import TINY_FAQ, TINY_GRAPH, TINY_INTENTS, TINY_TEMPLATES, write_tiny_bot  # noqa: F401 (re-exported)
 
 from agent.config import EncoderConfig
 from agent.steps.encoder import Encoder
@@ -32,7 +33,11 @@ def encoder() -> Encoder:
 def copy_demo_bot(dest: Path) -> Path:
     """A copy of the demo bot's files (not its build) in `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "bot.yaml", dest / "bot.yaml")
+    config = yaml.safe_load((ROOT / "bot.yaml").read_text())
+    # The demo's decoder takes minutes to fine-tune; decoder behaviour is tested on tiny models in
+    # tests/decoder, so the shared demo copy runs without it and trains in seconds.
+    config.setdefault("decoder", {})["enabled"] = False
+    (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copytree(ROOT / "knowledge", dest / "knowledge")
     shutil.copytree(ROOT / "dialogs", dest / "dialogs")
     return dest
@@ -57,103 +62,6 @@ def demo_agent(demo_bot_dir: Path, tmp_path: Path, encoder: Encoder):
     agent = Agent.load(demo_bot_dir, store_url=f"sqlite:///{tmp_path / 'test.db'}")
     yield agent
     agent.close()
-
-
-TINY_INTENTS = {
-    "intents": [
-        {
-            "name": "card_fee",
-            "examples": [
-                "how much does the card cost",
-                "is the card free",
-                "monthly fee for the card",
-                "what do I pay for my card each month",
-                "card price",
-                "does the plus card cost money",
-            ],
-        },
-        {
-            "name": "lost_card",
-            "examples": [
-                "I lost my card",
-                "my card was stolen",
-                "can't find my card anywhere",
-                "someone took my wallet with the card",
-                "card missing",
-                "report a lost card",
-            ],
-        },
-        {"name": "greeting", "examples": ["hi", "hello", "hey there", "good morning", "hiya", "hello bot"]},
-        {
-            "name": "oos",
-            "examples": [
-                "what's the weather tomorrow",
-                "book me a flight",
-                "tell me a joke",
-                "recipe for pancakes",
-                "who won the football match",
-                "play some music",
-            ],
-        },
-    ]
-}
-TINY_GRAPH = {
-    "entities": [
-        {
-            "id": "card_basic",
-            "type": "card",
-            "name": "Basic card",
-            "aliases": ["basic", "basic card"],
-            "attributes": {"monthly_fee": "EUR 0"},
-        },
-        {
-            "id": "card_plus",
-            "type": "card",
-            "name": "Plus card",
-            "aliases": ["plus", "plus card"],
-            "attributes": {"monthly_fee": "EUR 4.99"},
-        },
-        {"id": "bank", "type": "bank", "name": "Tiny Bank", "aliases": [], "attributes": {"phone": "+1 555 0100"}},
-    ],
-    "relations": [],
-    "procedures": {"lost_card": {"required": [], "steps": ["Freeze the card in the app.", "Order a new one."]}},
-}
-TINY_TEMPLATES = {
-    "templates": {
-        "card_fee": {
-            "slots": {"card": {"type": "card", "required": True, "ask": "Which card: Basic or Plus?"}},
-            "text": "The {card.name} costs {card.monthly_fee} a month.",
-        },
-        "lost_card": {"text": "Sorry to hear that. {steps}\nOr call us on {bank.phone}."},
-        "greeting": {"text": "Hello from {bank}!"},
-    }
-}
-TINY_FAQ = {
-    "faqs": [
-        {
-            "id": "opening-hours",
-            "question": "When is support open?",
-            "alternatives": ["what are your opening hours"],
-            "answer": "Support is open 24/7 in the app.",
-        },
-    ]
-}
-
-
-def write_tiny_bot(folder: Path, **overrides: object) -> Path:
-    """A small valid bot folder; `overrides` replace whole files by key (config, intents, faq, graph, templates)."""
-    files = {
-        "bot.yaml": overrides.get("config", {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2}}),
-        "knowledge/intents.yaml": overrides.get("intents", TINY_INTENTS),
-        "knowledge/faq.yaml": overrides.get("faq", TINY_FAQ),
-        "knowledge/graph.yaml": overrides.get("graph", TINY_GRAPH),
-        "dialogs/templates.yaml": overrides.get("templates", TINY_TEMPLATES),
-    }
-    for rel, content in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False))
-    return folder
 
 
 @pytest.fixture()

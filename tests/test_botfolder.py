@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, TINY_FAQ, TINY_GRAPH, TINY_TEMPLATES, write_tiny_bot
+from tinybot import ROOT, TINY_FAQ, TINY_GRAPH, TINY_TEMPLATES, write_tiny_bot
 
 from agent.botfolder import load_bot
 from agent.exceptions import ConfigError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY_GRAPH, TINY_TEMPLATES
+from tinybot import TINY_GRAPH, TINY_TEMPLATES
 
 from agent.config import GraphConfig
 from agent.schemas import GraphFile, TemplatesFile
@@ -32,7 +32,10 @@ def test_slot_from_message_beats_session(engine: TemplateEngine) -> None:
     result = engine.render("card_fee", slots)
     assert isinstance(result, Rendered)
     assert result.text == "The Plus card costs EUR 4.99 a month."
-    assert [(f.subject, f.attribute, f.value) for f in result.facts] == [("card_plus", "monthly_fee", "EUR 4.99")]
+    assert [(f.subject, f.attribute, f.value) for f in result.facts] == [
+        ("card_plus", "name", "Plus card"),
+        ("card_plus", "monthly_fee", "EUR 4.99"),
+    ]
 
 
 def test_slot_from_session(engine: TemplateEngine) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TINY_FAQ, TINY_INTENTS
+from tinybot import TINY_FAQ, TINY_INTENTS
 
 from agent.botfolder import load_bot
 from agent.dialog import Agent

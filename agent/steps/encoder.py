@@ -42,6 +42,10 @@ def encoder_fingerprint(config: EncoderConfig) -> str:
         digest.update(file.name.encode())
         digest.update(str(file.stat().st_size).encode())
     digest.update(str(config.max_length).encode())
+    # A fine-tuned encoder has the same file sizes as its base: its finetune.json names the tuning.
+    tuning = path / "finetune.json"
+    if tuning.is_file():
+        digest.update(tuning.read_bytes())
     return f"{path.name}-{digest.hexdigest()[:16]}"
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from agent.config import GraphConfig
@@ -95,7 +96,8 @@ class KnowledgeGraph:
             last = i == len(path) - 1
             attributes = self.entity(current)["attributes"]
             if last and part == "name":
-                return self.entity(current)["name"], facts
+                name = self.entity(current)["name"]
+                return name, [*facts, Fact(subject=current, attribute="name", value=name)]
             if last and part in attributes:
                 facts.append(Fact(subject=current, attribute=part, value=attributes[part]))
                 return attributes[part], facts
@@ -104,7 +106,8 @@ class KnowledgeGraph:
                 return None
             facts.append(Fact(subject=current, attribute=part, value=target))
             current = target
-        return self.entity(current)["name"], facts
+        name = self.entity(current)["name"]  # a path ending on a relation names its target
+        return name, [*facts, Fact(subject=current, attribute="name", value=name)]
 
     def facts_about(self, entity_id: str) -> list[Fact]:
         """Every attribute and outgoing relation of one entity."""
@@ -118,7 +121,7 @@ class KnowledgeGraph:
 
     # --- entity linking -----------------------------------------------------
 
-    def link(self, text: str) -> list[EntityMention]:
+    def link(self, text: str, fuzzy: bool = True) -> list[EntityMention]:
         """Entities named in `text`: exact alias n-grams first (longest wins), then close typos."""
         tokens = tokenize(text)
         used = [False] * len(tokens)
@@ -132,21 +135,38 @@ class KnowledgeGraph:
                 if entity_id is not None:
                     used[start : start + size] = [True] * size
                     found.setdefault(entity_id, self._mention(entity_id, gram, 100.0))
-        for size in (2, 1):
-            for start in range(len(tokens) - size + 1):
-                if any(used[start : start + size]):
-                    continue
-                gram = " ".join(tokens[start : start + size])
-                if len(gram) < self.config.fuzzy_min_length:
-                    continue
-                match = process.extractOne(
-                    gram, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.config.fuzzy_min_score
-                )
-                if match is not None:
-                    entity_id = self.aliases[match[0]]
-                    used[start : start + size] = [True] * size
-                    found.setdefault(entity_id, self._mention(entity_id, gram, float(match[1])))
+        if fuzzy and self._fuzzy_keys:
+            self._link_fuzzy(tokens, used, found)
         return list(found.values())
+
+    def _link_fuzzy(self, tokens: list[str], used: list[bool], found: dict[str, EntityMention]) -> None:
+        """Close typos of aliases in the words not linked exactly: 2-grams first, then single words."""
+        spans = [
+            (start, size, gram)
+            for size in (2, 1)
+            for start in range(len(tokens) - size + 1)
+            if len(gram := " ".join(tokens[start : start + size])) >= self.config.fuzzy_min_length
+        ]
+        if not spans:
+            return
+        # One C call scores every candidate against every alias (per-gram extractOne calls dominated
+        # the step); float64 and first-best argmax give exactly extractOne's matches and scores.
+        scores = process.cdist(
+            [gram for _, _, gram in spans],
+            self._fuzzy_keys,
+            scorer=fuzz.ratio,
+            score_cutoff=self.config.fuzzy_min_score,
+            dtype=np.float64,
+        )
+        for (start, size, gram), row in zip(spans, scores, strict=True):
+            if any(used[start : start + size]):
+                continue
+            best = int(row.argmax())
+            if row[best] < self.config.fuzzy_min_score or row[best] == 0:
+                continue
+            entity_id = self.aliases[self._fuzzy_keys[best]]
+            used[start : start + size] = [True] * size
+            found.setdefault(entity_id, self._mention(entity_id, gram, float(row[best])))
 
     def _mention(self, entity_id: str, surface: str, score: float) -> EntityMention:
         data = self.entity(entity_id)

@@ -10,7 +10,7 @@ from agent.config import GraphConfig
 from agent.exceptions import BuildError
 from agent.schemas import GraphFile
 from agent.steps.graph import KnowledgeGraph
-from agent.types import SessionState, Turn
+from agent.types import Fact, SessionState, Turn
 
 SPEC = GraphFile.model_validate(
     {
@@ -95,7 +95,10 @@ def test_resolve_follows_relations(graph: KnowledgeGraph) -> None:
         ("card_plus", "atm_fee", "fee_atm"),
         ("fee_atm", "amount", "2%"),
     ]
-    assert graph.resolve("card_plus", ["name"])[0] == "Plus card"
+    assert graph.resolve("card_plus", ["name"]) == (
+        "Plus card",
+        [Fact(subject="card_plus", attribute="name", value="Plus card")],
+    )
     assert graph.resolve("card_plus", ["nothing"]) is None
 
 

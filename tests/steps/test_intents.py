@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_INTENTS
+from tinybot import TINY_INTENTS
 
 from agent.config import IntentConfig
 from agent.exceptions import BuildError
