@@ -1,4 +1,4 @@
-"""Command line: `python -m agent train | chat | replay | eval`.
+"""Command line: `python -m agent train | chat | serve | serve-decoder | replay | eval`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
