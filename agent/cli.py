@@ -134,6 +134,7 @@ def _chat_json(agent, session: str) -> int:
 
 def _chat_repl(agent, session: str) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
     console.print(f"[bold]{agent.config.name}[/bold] (session {session}); Ctrl-D or 'quit' to leave.")
@@ -151,7 +152,8 @@ def _chat_repl(agent, session: str) -> int:
         except AgentError as exc:
             console.print(f"[red]error:[/red] {exc}")
             continue
-        console.print(f"[green]bot>[/green] {reply.text}", markup=False, highlight=False)
+        # The reply is the bot's text, not markup: escape it so "[" in an answer prints as is.
+        console.print(f"[green]bot>[/green] {escape(reply.text)}", highlight=False)
         console.print(
             f"[dim]  {reply.source} · {reply.intent} {reply.confidence:.2f} · {reply.reason} · "
             f"{reply.timings_ms.get('total', 0):.0f} ms[/dim]"

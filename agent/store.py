@@ -254,7 +254,13 @@ class Store:
     def _record_one(self, session: Session, row: ConversationRow, seq: int, rec: TurnRecord) -> None:
         conv_id = row.id
         now = _now()
-        session.add(TurnRow(conversation_id=conv_id, seq=seq, role="customer", text=rec.customer_text, created_at=now))
+        # trace=None is explicit so both rows have the same columns: the ORM then batches all
+        # of a wave's inserts into one statement instead of alternating single-row INSERTs.
+        session.add(
+            TurnRow(
+                conversation_id=conv_id, seq=seq, role="customer", text=rec.customer_text, trace=None, created_at=now
+            )
+        )
         trace = rec.reply.model_dump(mode="json", exclude={"session_id", "text"})
         session.add(
             TurnRow(conversation_id=conv_id, seq=seq + 1, role="bot", text=rec.reply.text, trace=trace, created_at=now)
