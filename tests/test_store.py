@@ -132,3 +132,26 @@ def test_bad_urls(tmp_path) -> None:
         Store("not a url")
     with pytest.raises(StoreError, match="Cannot open the store"):
         Store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+
+
+def test_one_write_may_hold_several_turns_of_one_conversation(store: Store) -> None:
+    store.record(
+        [
+            TurnRecord("q0", reply("s", "a0"), SessionState()),
+            TurnRecord("q1", reply("s", "a1"), SessionState(fallback_count=1)),
+            TurnRecord("other", reply("t", "hello"), SessionState()),
+        ]
+    )
+    conv = store.conversation("s")
+    assert conv is not None and [(t.seq, t.text) for t in conv.turns] == [(0, "q0"), (1, "a0"), (2, "q1"), (3, "a1")]
+    assert store.load_states(["s"])["s"].fallback_count == 1
+
+
+def test_delete_conversations_removes_their_turns(store: Store) -> None:
+    store.record([TurnRecord("hi", reply("a", "hello"), SessionState())])
+    store.record([TurnRecord("hey", reply("b", "hello"), SessionState())])
+    assert store.delete_conversations(["a", "missing"]) == 1
+    assert store.conversation("a") is None and store.load_states(["a"]) == {}
+    assert store.conversation("b") is not None and store.delete_conversations([]) == 0
+    store.record([TurnRecord("again", reply("a", "new start"), SessionState())])
+    assert [t.seq for t in store.conversation("a").turns] == [0, 1]  # type: ignore[union-attr]

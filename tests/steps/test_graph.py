@@ -116,3 +116,14 @@ def test_save_load(graph: KnowledgeGraph, tmp_path: Path) -> None:
     assert loaded.resolve("card_premium", ["atm_fee", "minimum"])[0] == "EUR 1.00"
     with pytest.raises(BuildError):
         KnowledgeGraph.load(tmp_path / "missing", GraphConfig())
+
+
+def test_typo_matches_are_rapidfuzz_best_matches(graph: KnowledgeGraph) -> None:
+    from rapidfuzz import fuzz, process
+
+    keys = [k for k in graph.aliases if len(k) >= graph.config.fuzzy_min_length]
+    mentions = graph.link("swizerland, premum card and the premuim one in switzrland")
+    assert {m.id for m in mentions} == {"country_switzerland", "card_premium"}
+    for mention in mentions:
+        best = process.extractOne(mention.surface, keys, scorer=fuzz.ratio)
+        assert best is not None and (graph.aliases[best[0]], best[1]) == (mention.id, mention.score)
