@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -70,7 +71,7 @@ class TurnRow(Base):
     role: Mapped[str] = mapped_column(String(16))  # "customer" or "bot"
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # None: SQL NULL
 
 
 class FaqRow(Base):
@@ -244,31 +245,31 @@ class Store:
                         .group_by(TurnRow.conversation_id)
                     ).all()
                 )
+                turns: list[dict[str, Any]] = []
                 for rec in records:
                     seq = last_seq.get(rec.reply.session_id, -1) + 1
                     last_seq[rec.reply.session_id] = seq + 1
-                    self._record_one(session, rows[rec.reply.session_id], seq, rec)
+                    turns.extend(self._record_one(rows[rec.reply.session_id], seq, rec))
+                # One multi-row INSERT for the whole batch (ORM objects cost one INSERT each).
+                session.execute(insert(TurnRow), turns)
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not save the turn to {self.url}: {_first_line(exc)}") from None
 
-    def _record_one(self, session: Session, row: ConversationRow, seq: int, rec: TurnRecord) -> None:
+    def _record_one(self, row: ConversationRow, seq: int, rec: TurnRecord) -> list[dict[str, Any]]:
+        """Update the conversation row; return its two new turn rows (message and reply) as values."""
         conv_id = row.id
         now = _now()
-        # trace=None is explicit so both rows have the same columns: the ORM then batches all
-        # of a wave's inserts into one statement instead of alternating single-row INSERTs.
-        session.add(
-            TurnRow(
-                conversation_id=conv_id, seq=seq, role="customer", text=rec.customer_text, trace=None, created_at=now
-            )
-        )
         trace = rec.reply.model_dump(mode="json", exclude={"session_id", "text"})
-        session.add(
-            TurnRow(conversation_id=conv_id, seq=seq + 1, role="bot", text=rec.reply.text, trace=trace, created_at=now)
-        )
         row.state = rec.state.model_dump(mode="json")
         row.updated_at = now
         if rec.reply.handoff:
             row.status = "handoff"
+        # Both rows name the same columns, so they go into one multi-row INSERT.
+        base = {"conversation_id": conv_id, "created_at": now}
+        return [
+            {**base, "seq": seq, "role": "customer", "text": rec.customer_text, "trace": None},
+            {**base, "seq": seq + 1, "role": "bot", "text": rec.reply.text, "trace": trace},
+        ]
 
     def conversation(self, conversation_id: str) -> ConversationRecord | None:
         """A conversation with all its turns in order, or None."""

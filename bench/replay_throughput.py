@@ -43,7 +43,7 @@ from agent import Agent
 from agent.botfolder import BotFolder, load_bot
 from agent.replay.inputs import write_jsonl
 from agent.replay.log import LogConversation, LogTurn
-from agent.replay.results import ResultsFile
+from agent.replay.results import ResultsFile, read_results
 from agent.replay.runner import DEFAULT_BATCH_SIZE, LocalEngine, ReplayProgress, drive
 from bench.common import ROOT, machine
 
@@ -152,8 +152,6 @@ def with_decoder(bot_dir: str, log: list[LogConversation], batch_size: int, tmp:
         results.open(resume=False)
         stats = drive(LocalEngine(agent, batch_size).steps(log), results, ReplayProgress(0, 0, enabled=False))
         results.close()
-        from agent.replay.results import read_results
-
         rows = list(read_results(tmp / "decoder-run"))
         ran = [r for r in rows if r.decoder is not None]
         return {
@@ -172,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bot", default=".")
     parser.add_argument("--conversations", type=int, default=10_000, help="end-to-end run size (0 skips it)")
-    parser.add_argument("--throughput-conversations", type=int, default=600)
+    parser.add_argument("--throughput-conversations", type=int, default=2000, help="0 skips the ratio")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -185,12 +183,13 @@ def main() -> None:
     out: dict[str, object] = {"benchmark": "replay_throughput", "bot": bot.config.name}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        agent = Agent.load(args.bot, train=True, store_url=f"sqlite:///{tmp / 'throughput.db'}")
-        try:
-            log = synthetic_log(bot, args.throughput_conversations, seed=1)
-            out["throughput_no_decoder"] = measure_throughput(agent, log, args.batch_size, args.repeats)
-        finally:
-            agent.close()
+        if args.throughput_conversations:
+            agent = Agent.load(args.bot, train=True, store_url=f"sqlite:///{tmp / 'throughput.db'}")
+            try:
+                log = synthetic_log(bot, args.throughput_conversations, seed=1)
+                out["throughput_no_decoder"] = measure_throughput(agent, log, args.batch_size, args.repeats)
+            finally:
+                agent.close()
         if args.conversations:
             big = synthetic_log(bot, args.conversations, seed=2)
             out["end_to_end"] = end_to_end(str(bot.path), big, args.batch_size, tmp)

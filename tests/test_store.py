@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from agent.exceptions import FaqError, StoreError
 from agent.schemas import FaqEntry
@@ -145,6 +146,8 @@ def test_one_write_may_hold_several_turns_of_one_conversation(store: Store) -> N
     conv = store.conversation("s")
     assert conv is not None and [(t.seq, t.text) for t in conv.turns] == [(0, "q0"), (1, "a0"), (2, "q1"), (3, "a1")]
     assert store.load_states(["s"])["s"].fallback_count == 1
+    with store.engine.connect() as conn:  # a message has no trace: SQL NULL, not the JSON text 'null'
+        assert conn.execute(text("SELECT count(*) FROM turns WHERE trace IS NULL")).scalar() == 3
 
 
 def test_delete_conversations_removes_their_turns(store: Store) -> None:
