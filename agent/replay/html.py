@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 REPORT_HTML = "report.html"
 LISTED_CHANGES = 200
@@ -93,6 +94,10 @@ def plot_latency(latency: dict[str, Any]) -> str:
         widths = [b - a for a, b in pairwise(edges)]
         ax.bar(edges[:-1], counts, width=widths, align="edge", color="#5c6bc0")
         ax.set_xscale("log")
+        # Plain "12", "14" ms ticks: the default log labels read "1.2x10^1".
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(ScalarFormatter())
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         for q, style in (("p50", "-"), ("p95", "--"), ("p99", ":")):
             if latency.get(q) is not None and latency[q] > 0:
                 ax.axvline(latency[q], color="#c62828", linestyle=style, label=f"{q} {latency[q]:.1f} ms")
@@ -109,6 +114,7 @@ def plot_bars(labels: list[str], values: list[float], title: str, xlabel: str, c
     ax.barh(labels, values, color=color)
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of turns: no "1.5 turns" ticks
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     return _png(fig)
@@ -203,6 +209,10 @@ def render_html(report: dict[str, Any]) -> str:
             "<p class='small'>Mean per step: " + escape(", ".join(f"{k} {v:.2f}" for k, v in steps.items())) + "</p>"
         )
     parts.append("<h3>Slowest turns</h3>")
+    parts.append(
+        "<p class='small'>A turn's time is its batched call's time divided by the turns in that batch, "
+        "so the turns of the slowest batch come first, with equal times.</p>"
+    )
     parts.append(
         _table(
             ["conversation", "turn", "text", "ms", "source", "batch"],
