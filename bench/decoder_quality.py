@@ -79,6 +79,7 @@ def main() -> None:
     guard = GroundingGuard(graph)
     systems = {name: [] for name in ("decoder_only", "decoder_guard", "templates_only", "faq_only")}
     sources, latencies, tokens, decode_ms = {}, [], 0, 0.0
+    rejections: dict[str, int] = {}  # why the guard refused the decoder's text, by kind of problem
     for i, item in enumerate(items):
         started = time.perf_counter()
         reply = agent.respond(f"q{i}", item["message"])
@@ -91,6 +92,9 @@ def main() -> None:
         if reply.decoder is not None:
             tokens += len(reply.decoder.text.split())
             decode_ms += reply.decoder.latency_ms
+            for problem in reply.decoder.rejected:
+                kind = problem.split(" '")[0].split(" (")[0]
+                rejections[kind] = rejections.get(kind, 0) + 1
         slots = engine.fill_slots(turn.intent.name, turn.graph.entities, {}) if engine.has(turn.intent.name) else {}
         rendered = engine.render(turn.intent.name, slots) if engine.has(turn.intent.name) else None
         template_text = "" if rendered is None else rendered.text
@@ -132,6 +136,7 @@ def main() -> None:
         sum(r["source"] == "decoder" for r in answered) / max(len(answered), 1), 4
     )
     report["final_sources"] = sources
+    report["guard_rejections"] = dict(sorted(rejections.items(), key=lambda kv: -kv[1]))
     report["latency_ms_p50"] = round(percentile(latencies, 50), 1)
     report["latency_ms_p95"] = round(percentile(latencies, 95), 1)
     report["decoder_words_per_second"] = round(tokens / (decode_ms / 1000), 1) if decode_ms else None

@@ -36,17 +36,22 @@ def main() -> None:
 
     clinc_oos = [r["text"] for r in read_rows("clinc150/val.csv") if r["label"] == "oos"]
     oos_recall = float(np.mean([p == "oos" for p in predict(clinc_oos)]))
-    print(json.dumps({
-        "benchmark": "demo_bot_intent_accuracy",
-        "banking77_test_accuracy": round(accuracy, 4),
-        "banking77_test_n": len(banking),
-        "banking77_predicted_oos_rate": round(flagged_oos, 4),
-        "clinc150_val_oos_recall": round(oos_recall, 4),
-        "clinc150_val_oos_n": len(clinc_oos),
-        "oos_threshold": agent.config.intents.oos_threshold,
-        "seconds": round(time.perf_counter() - started, 1),
-        **machine(),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "benchmark": "demo_bot_intent_accuracy",
+                "banking77_test_accuracy": round(accuracy, 4),
+                "banking77_test_n": len(banking),
+                "banking77_predicted_oos_rate": round(flagged_oos, 4),
+                "clinc150_val_oos_recall": round(oos_recall, 4),
+                "clinc150_val_oos_n": len(clinc_oos),
+                "oos_threshold": agent.config.intents.oos_threshold,
+                "seconds": round(time.perf_counter() - started, 1),
+                **machine(),
+            },
+            indent=1,
+        )
+    )
     agent.close()
 
 

@@ -40,18 +40,23 @@ def main() -> None:
             respond_ms.append((time.perf_counter() - started) * 1000)
             sources[reply.source] = sources.get(reply.source, 0) + 1
         agent.close()
-    print(json.dumps({
-        "benchmark": "respond_latency_no_decoder",
-        "turns": len(texts),
-        "respond_ms_p50": round(percentile(respond_ms, 50), 2),
-        "respond_ms_p95": round(percentile(respond_ms, 95), 2),
-        "respond_ms_max": round(max(respond_ms), 2),
-        "encoder_only_ms_p50": round(percentile(encoder_ms, 50), 2),
-        "encoder_only_ms_p95": round(percentile(encoder_ms, 95), 2),
-        "sources": sources,
-        "store": "sqlite (WAL)",
-        **machine(),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "benchmark": "respond_latency_no_decoder",
+                "turns": len(texts),
+                "respond_ms_p50": round(percentile(respond_ms, 50), 2),
+                "respond_ms_p95": round(percentile(respond_ms, 95), 2),
+                "respond_ms_max": round(max(respond_ms), 2),
+                "encoder_only_ms_p50": round(percentile(encoder_ms, 50), 2),
+                "encoder_only_ms_p95": round(percentile(encoder_ms, 95), 2),
+                "sources": sources,
+                "store": "sqlite (WAL)",
+                **machine(),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

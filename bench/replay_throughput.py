@@ -16,8 +16,8 @@ a dataset. Three measurements, printed as one JSON object:
    work done. The bar: replay / encoder >= 0.7.
 2. end to end: `python -m agent replay` on a `--conversations` (10,000) log in
    a child process: wall time, turns/s, and the child's peak RSS.
-3. with `--decoder`: the same replay through a copy of the bot with the
-   decoder enabled (batched generation), turns/s with and without it.
+3. with `--decoder`: the same replay through bench.decoder_quality's copy of the bot with the
+   decoder enabled (batched generation; a decoder already trained there is reused).
 
     python -m bench.replay_throughput [--bot .] [--conversations 10000] [--decoder]
 """
@@ -28,7 +28,6 @@ import argparse
 import json
 import random
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,6 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 from agent import Agent
 from agent.botfolder import BotFolder, load_bot
@@ -46,6 +44,7 @@ from agent.replay.log import LogConversation, LogTurn
 from agent.replay.results import ResultsFile, read_results
 from agent.replay.runner import DEFAULT_BATCH_SIZE, LocalEngine, ReplayProgress, drive
 from bench.common import ROOT, machine
+from bench.decoder_quality import prepare
 
 
 def synthetic_log(bot: BotFolder, conversations: int, seed: int = 5) -> list[LogConversation]:
@@ -135,15 +134,15 @@ def end_to_end(bot_dir: str, log: list[LogConversation], batch_size: int, tmp: P
     }
 
 
-def with_decoder(bot_dir: str, log: list[LogConversation], batch_size: int, tmp: Path) -> dict[str, object]:
-    """The same replay through a copy of the bot whose bot.yaml enables the decoder (trained here if needed)."""
-    copy = tmp / "decoder-bot"
-    shutil.copytree(bot_dir, copy, ignore=shutil.ignore_patterns("*.db", "*.db-*", "*.locks"))
-    config = yaml.safe_load((copy / "bot.yaml").read_text())
-    config["decoder"] = {**(config.get("decoder") or {}), "enabled": True}
-    (copy / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+def with_decoder(log: list[LogConversation], batch_size: int, work: Path, tmp: Path) -> dict[str, object]:
+    """The same replay through a copy of the demo bot with the decoder enabled.
+
+    The copy lives in `work` and is the one `bench.decoder_quality` prepares, so a decoder that
+    bench already fine-tuned there is reused (training is incremental) instead of trained again.
+    """
+    copy = prepare("scratch", work)
     started = time.perf_counter()
-    agent = Agent.load(copy, train=True, store_url=f"sqlite:///{tmp / 'decoder.db'}")
+    agent = Agent.load(copy, train=True, store_url=f"sqlite:///{tmp / 'decoder.db'}", progress=True)
     load_s = time.perf_counter() - started
     try:
         texts = [turn.text for conv in log for turn in conv.customer_turns()]
@@ -176,6 +175,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--decoder", action="store_true", help="also replay with the decoder enabled")
     parser.add_argument("--decoder-conversations", type=int, default=200)
+    parser.add_argument(
+        "--decoder-work", default="/tmp/decoder-bench-scratch", help="decoder bot copy (bench.decoder_quality's)"
+    )
     args = parser.parse_args()
     bot = load_bot(args.bot)
     if args.threads:
@@ -195,7 +197,7 @@ def main() -> None:
             out["end_to_end"] = end_to_end(str(bot.path), big, args.batch_size, tmp)
         if args.decoder:
             small = synthetic_log(bot, args.decoder_conversations, seed=3)
-            out["with_decoder"] = with_decoder(str(bot.path), small, args.batch_size, tmp)
+            out["with_decoder"] = with_decoder(small, args.batch_size, Path(args.decoder_work), tmp)
     out.update(machine())
     print(json.dumps(out, indent=1))
 
