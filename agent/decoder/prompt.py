@@ -6,17 +6,25 @@ template) keeps it usable by any causal LM, local or remote.
 
     intent: cash_withdrawal_charge
     facts:
-    - Plus card | free atm allowance | EUR 400 per month
+    - [f1] Plus card | free atm allowance | EUR 400 per month
     faq: Withdrawing cash abroad is free up to ...
     history:
     customer: hi
     bot: Hello! How can I help?
     customer: how much is it to take cash out abroad with my plus card?
     answer:
+
+Values are delexicalised, as in task-oriented dialogue generation (e.g. MultiWOZ's
+[value_price]): the model is trained to write "[f1]" where the answer states fact 1's
+value, and `Grounding.expand` puts the value back verbatim. A small model then learns
+which fact goes where instead of re-typing "EUR 400 per month" digit by digit, which
+is where it garbled or swapped numbers. Pointing at the wrong fact is still caught:
+the guard checks the expanded text, and a dropped draft value is refused.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from agent.steps.graph import KnowledgeGraph
@@ -26,6 +34,18 @@ ANSWER_MARK = "\nanswer:"
 # A procedure's numbered steps come from the graph verbatim: the model writes this marker
 # where they go instead of re-typing them, which halves what it must learn and cannot garble a step.
 STEPS_MARK = "[steps]"
+FACT_MARK = re.compile(r"\[f(\d+)\]")
+
+
+def fact_mark(index: int) -> str:
+    """The marker the model writes for the value of fact `index` (0-based) in the prompt."""
+    return f"[f{index + 1}]"
+
+
+def _delexicalisable(value: str) -> bool:
+    # Values with a digit (fees, limits, times, phone numbers) are what small models garble;
+    # names and words stay text, so the model still writes them and the guard checks them.
+    return any(ch.isdigit() for ch in value)
 
 
 @dataclass(frozen=True)
@@ -42,14 +62,35 @@ class Grounding:
 
     @property
     def target(self) -> str:
-        """What the model is trained to write: the draft with its procedure replaced by the marker."""
-        return self.draft.replace(self.steps, f" {STEPS_MARK}") if self.steps else self.draft
+        """What the model is trained to write: the draft with its procedure and fact values as markers."""
+        text = self.draft.replace(self.steps, f" {STEPS_MARK}") if self.steps else self.draft
+        # Longest values first, so "EUR 1,000 per month" is one marker, not "EUR 1,000" plus words.
+        order = sorted(range(len(self.facts)), key=lambda i: -len(self.facts[i].value))
+        for i in order:
+            value = self.facts[i].value
+            if _delexicalisable(value):
+                # Not inside a longer number: "EUR 1.00" must not match the start of "EUR 1.000".
+                text = re.sub(rf"(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)", fact_mark(i), text)
+        return text
 
     def expand(self, generated: str) -> str:
-        """The reply shown to the customer: the model's text with the procedure put back in."""
+        """The reply shown to the customer: markers replaced by the fact values and the procedure.
+
+        A marker naming a fact the prompt did not have stays in the text, where `unresolved`
+        finds it and the decoder step refuses the reply.
+        """
+        text = FACT_MARK.sub(
+            lambda m: self.facts[int(m.group(1)) - 1].value if 1 <= int(m.group(1)) <= len(self.facts) else m.group(0),
+            generated,
+        )
         if not self.steps:
-            return generated
-        return generated.replace(f" {STEPS_MARK}", self.steps).replace(STEPS_MARK, self.steps)
+            return text
+        return text.replace(f" {STEPS_MARK}", self.steps).replace(STEPS_MARK, self.steps)
+
+    @staticmethod
+    def unresolved(text: str) -> list[str]:
+        """Markers left in an expanded reply (facts the model was not given)."""
+        return [m.group(0) for m in FACT_MARK.finditer(text)]
 
     def texts(self) -> list[str]:
         """The grounding as text: what every claim in a reply must be found in."""
@@ -91,7 +132,9 @@ def _readable(fact: Fact, graph: KnowledgeGraph) -> Fact:
 def render_prompt(grounding: Grounding) -> str:
     """The prompt text; the model continues it after `answer:`."""
     lines = [f"intent: {grounding.intent}", "facts:"]
-    lines += [f"- {f.subject} | {f.attribute} | {f.value}" for f in grounding.facts] or ["- none"]
+    lines += [f"- {fact_mark(i)} {f.subject} | {f.attribute} | {f.value}" for i, f in enumerate(grounding.facts)] or [
+        "- none"
+    ]
     if grounding.faq_answer:
         lines.append(f"faq: {grounding.faq_answer}")
     if grounding.history:

@@ -54,6 +54,7 @@ class Decoder:
                 if score is None or score < self.config.min_logprob:
                     shown = "none" if score is None else f"{score:.2f}"
                     problems.append(f"low confidence (mean log-prob {shown} < {self.config.min_logprob})")
+                problems += [f"refers to a fact it was not given ({mark})" for mark in grounding.unresolved(text)]
                 problems += self.guard.check(text, grounding).problems
             turn.decoder = DecoderTrace(
                 text=text,

@@ -1,0 +1,66 @@
+"""The lexical half of the intent classifier: TF-IDF n-grams and a logistic regression (scikit-learn).
+
+The dense head reads the sentence embedding, which smooths over the exact words
+of a message; banking intents often hinge on one of them ("pending" against
+"declined", "top-up" against "transfer"). A logistic regression over character
+n-grams (2-5, inside word boundaries, so typos still share most features) and
+word uni- and bigrams sees those words directly. `IntentClassifier` blends
+its calibrated log-probabilities with the dense head's (`intents.lexical_weight`).
+
+The model is stored with pickle in the bot's build folder: it is an artifact
+that `train` wrote, never a file from elsewhere.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+LEXICAL_FILE = "lexical.pkl"
+
+
+class LexicalModel:
+    """TF-IDF (character 2-5-grams + word 1-2-grams) and a class-balanced multinomial logistic regression."""
+
+    def __init__(self, vectoriser, regression, classes: int) -> None:
+        self.vectoriser = vectoriser
+        self.regression = regression
+        self.classes = classes
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], y: np.ndarray, classes: int, strength: float) -> LexicalModel:
+        """Train on messages and class indices in [0, classes); `strength` is the inverse L2 penalty (C)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_union
+
+        # min_df=2 drops one-off character n-grams (mostly typos) but only when there is enough text.
+        min_df = 2 if len(texts) >= 200 else 1
+        vectoriser = make_union(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df),
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+        )
+        features = vectoriser.fit_transform(list(texts))
+        regression = LogisticRegression(C=strength, max_iter=300, class_weight="balanced")
+        regression.fit(features, y)
+        return cls(vectoriser, regression, classes)
+
+    def log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Log-probabilities (n, classes); a class absent from this model's training rows gets a tiny probability."""
+        probs = np.full((len(texts), self.classes), 1e-9, dtype=np.float64)
+        if len(texts):
+            probs[:, self.regression.classes_] = self.regression.predict_proba(self.vectoriser.transform(list(texts)))
+        return np.log(np.clip(probs, 1e-9, 1.0)).astype(np.float32)
+
+    def save(self, folder: Path) -> None:
+        with (folder / LEXICAL_FILE).open("wb") as file:
+            pickle.dump({"vectoriser": self.vectoriser, "regression": self.regression, "classes": self.classes}, file)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalModel:
+        with (folder / LEXICAL_FILE).open("rb") as file:
+            state = pickle.load(file)
+        return cls(state["vectoriser"], state["regression"], int(state["classes"]))
