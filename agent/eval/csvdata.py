@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent.datafiles import read_data_file
 from agent.exceptions import DatasetError
 from agent.schemas import FaqEntry
 
@@ -43,14 +44,7 @@ class FaqQuery:
 def read_table(path: str | Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs of a UTF-8 CSV with a header that has every `required` column."""
     file = Path(path)
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"{file}: no such file.") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{file}: is a folder, not a CSV file.") from None
-    except OSError as exc:
-        raise DatasetError(f"{file}: cannot be read ({exc.strerror or exc}).") from None
+    raw = read_data_file(file, "CSV", "a CSV file")
     try:
         # utf-8-sig also accepts the byte-order mark that spreadsheet programs write.
         content = raw.decode("utf-8-sig")

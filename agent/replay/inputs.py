@@ -24,21 +24,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent.datafiles import read_data_file
 from agent.exceptions import DatasetError
 from agent.replay.log import InputProblem, LogConversation, LogTurn, ReplayInput, describe
 
 CSV_REQUIRED = ("conversation_id", "turn", "role", "text")
-
-
-def _open_bytes(path: Path, kind: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"{kind} file {path} does not exist.") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{kind} path {path} is a folder; give a .jsonl or .csv file.") from None
-    except OSError as exc:
-        raise DatasetError(f"Cannot read {kind} file {path}: {exc.strerror or exc}.") from None
 
 
 def read_jsonl(path: str | Path) -> ReplayInput:
@@ -46,7 +36,7 @@ def read_jsonl(path: str | Path) -> ReplayInput:
     source = Path(path)
     result = ReplayInput(source=str(source))
     seen: dict[str, int] = {}
-    for number, raw in enumerate(_open_bytes(source, "Replay log").splitlines(), start=1):
+    for number, raw in enumerate(read_data_file(source, "Replay log", "a .jsonl or .csv file").splitlines(), start=1):
         if not raw.strip():
             continue
         try:
@@ -67,7 +57,7 @@ def read_csv(path: str | Path) -> ReplayInput:
     """Conversations from a CSV with one row per turn; rows are ordered by `turn` within a conversation."""
     source = Path(path)
     try:
-        text = _open_bytes(source, "Replay log").decode("utf-8-sig")
+        text = read_data_file(source, "Replay log", "a .jsonl or .csv file").decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{source} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
