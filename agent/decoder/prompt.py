@@ -93,8 +93,12 @@ class Grounding:
         return [m.group(0) for m in FACT_MARK.finditer(text)]
 
     def texts(self) -> list[str]:
-        """The grounding as text: what every claim in a reply must be found in."""
-        return [fact.value for fact in self.facts] + ([self.faq_answer] if self.faq_answer else [])
+        """The grounding as text: what every claim in a reply must be found in.
+
+        The procedure's steps count: `expand` puts them in verbatim from the graph, numbers and all.
+        """
+        texts = [fact.value for fact in self.facts] + ([self.faq_answer] if self.faq_answer else [])
+        return texts + ([self.steps] if self.steps else [])
 
 
 def grounding_for(turn: Turn, graph: KnowledgeGraph, max_facts: int, history_turns: int = 2) -> Grounding | None:

@@ -66,3 +66,16 @@ def test_loops_and_strays_are_refused(guard: GroundingGuard) -> None:
     stray = "EUR 4.99 is what you pay, and the app keeps your money safe forever and ever."
     assert any(p.startswith("strays from the grounded answer") for p in strict.check(stray, GROUNDING).problems)
     assert strict.check("The Plus card costs EUR 4.99 each month.", GROUNDING).ok
+
+
+def test_the_procedure_put_back_by_expand_is_grounded(guard: GroundingGuard) -> None:
+    steps = "\n1. Open the app.\n2. Tap Cards, then Order, and wait 3 working days."
+    grounding = Grounding(
+        message="order a plus card",
+        intent="order_card",
+        facts=GROUNDING.facts,
+        draft=f"Ordering the Plus card (EUR 4.99 a month):{steps}",
+        steps=steps,
+    )
+    reply = grounding.expand("To order the Plus card (EUR 4.99 a month): [steps]")
+    assert reply.endswith("wait 3 working days.") and guard.check(reply, grounding).ok
