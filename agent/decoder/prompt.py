@@ -110,6 +110,9 @@ def grounding_for(turn: Turn, graph: KnowledgeGraph, max_facts: int, history_tur
     seen: set[tuple[str, str]] = set()
     for fact in [*decision.facts, *turn.graph.facts]:
         key = (fact.subject, fact.attribute)
+        # "Plus card | name | Plus card" says nothing the subject does not: keep the room for facts.
+        if fact.attribute == "name":
+            continue
         if key not in seen and len(facts) < max_facts:
             seen.add(key)
             facts.append(_readable(fact, graph))
