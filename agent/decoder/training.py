@@ -163,15 +163,9 @@ def finetune(
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     warmup = max(1, total // 20)
-    budget = cfg.max_minutes * 60
-
-    def lr_factor(step: int) -> float:
-        # Cosine decay over whichever runs out first, the epochs or the time budget: on a slow CPU
-        # the budget binds, and a model stopped mid-schedule at a high learning rate is a worse one.
-        done = max(step / total, (time.perf_counter() - started) / budget)
-        return min(1.0, (step + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_factor)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * s / total)))
+    )
     # Mixed precision on a GPU; plain fp32 on a CPU, where bf16 matmuls are slow on most chips.
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
