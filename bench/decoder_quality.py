@@ -40,7 +40,7 @@ from bench.common import ROOT, machine, percentile
 ANSWERED = {"decoder", "faq", "template"}
 
 
-def prepare(base: str, work: Path, model: Path | None = None) -> Path:
+def prepare(base: str, work: Path, model: Path | None = None, training: dict[str, float] | None = None) -> Path:
     """A copy of the demo bot with the decoder enabled on `base`, trained (incrementally).
 
     With `model`, that already fine-tuned folder is used as the bot's decoder instead of training
@@ -52,6 +52,8 @@ def prepare(base: str, work: Path, model: Path | None = None) -> Path:
     config = yaml.safe_load((ROOT / "bot.yaml").read_text())
     decoder = config.setdefault("decoder", {})
     decoder.update(enabled=model is None, base=base)
+    if training:
+        decoder["training"] = {**decoder.get("training", {}), **training}
     (work / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     build(load_bot(work), progress=True)
     if model is not None:
@@ -69,9 +71,14 @@ def main() -> None:
     parser.add_argument("--base", default="scratch", help="decoder.base to train and measure")
     parser.add_argument("--work", default=None, help="folder for the bot copy and its build (kept between runs)")
     parser.add_argument("--model", default=None, help="measure this fine-tuned decoder folder instead of training")
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="decoder.training.max_minutes (default: bot.yaml's)"
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="decoder.training.epochs (default: bot.yaml's)")
     args = parser.parse_args()
     work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
-    bot_dir = prepare(args.base, work, Path(args.model) if args.model else None)
+    training = {k: v for k, v in (("max_minutes", args.minutes), ("epochs", args.epochs)) if v is not None}
+    bot_dir = prepare(args.base, work, Path(args.model) if args.model else None, training)
     items = yaml.safe_load((ROOT / "bench" / "quality_set.yaml").read_text())["items"]
     agent = Agent.load(bot_dir, store_url="sqlite:///:memory:")
     graph = agent.step(KnowledgeGraph)
