@@ -35,8 +35,8 @@ class FinetuneConfig(_Strict):
     """
 
     enabled: bool = False
-    layers: int = Field(3, ge=1, le=48, description="top transformer layers trained; the rest stay frozen")
-    epochs: int = Field(4, ge=1, le=100)
+    layers: int = Field(6, ge=1, le=48, description="top transformer layers trained (6: all of MiniLM's)")
+    epochs: int = Field(5, ge=1, le=100)
     batch_size: int = Field(32, ge=2, le=1024)
     learning_rate: float = Field(2e-4, gt=0.0)
     head_learning_rate: float = Field(1e-2, gt=0.0)
@@ -45,7 +45,12 @@ class FinetuneConfig(_Strict):
     max_length: int = Field(64, ge=8, le=512, description="tokens per message while training")
     augment: int = Field(0, ge=0, le=10, description="noisy copies (typos, casing, punctuation) per example")
     holdout: float = Field(
-        0.1, ge=0.0, lt=0.5, description="share kept out of fine-tuning to calibrate confidence and thresholds"
+        0.05, ge=0.0, lt=0.5, description="share kept out of fine-tuning to calibrate confidence and thresholds"
+    )
+    hold_out_oos: bool = Field(
+        True,
+        description="keep every `oos` example out of fine-tuning: they then calibrate the out-of-scope rule "
+        "by cross-validation (the encoder learns the in-scope intents only)",
     )
     seed: int = 13
 
@@ -57,11 +62,17 @@ class IntentConfig(_Strict):
     # Also out of scope when the calibrated probability of the `oos` class reaches this value (needs `oos`
     # examples). "auto" picks it from held-out training predictions; None turns the rule off.
     oos_probability: float | Literal["auto"] | None = None
+    # What "auto" aims at: the highest p(oos) value that still catches this share of the held-out `oos`
+    # examples; None: the value that maximises held-out in-scope accuracy + out-of-scope recall instead.
+    oos_recall_target: float | None = Field(0.90, gt=0.0, le=1.0)
     confident: float = Field(0.50, ge=0.0, le=1.0)
     epochs: int = Field(300, ge=1, le=10000)
     learning_rate: float = Field(0.05, gt=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
     calibration_folds: int = Field(5, ge=2, le=20)
+    # Weight of a TF-IDF logistic regression (word and character n-grams, agent/steps/lexical.py) blended
+    # with the embedding head's calibrated log-probabilities; 0 turns it off. 0.5: equal weights.
+    lexical_weight: float = Field(0.0, ge=0.0, lt=1.0)
     seed: int = 13
     finetune: FinetuneConfig = FinetuneConfig()
 

@@ -1,12 +1,14 @@
 """Training the intent classifier from labelled messages: the one code path of `train` and `eval intents`.
 
 Without fine-tuning: encode the examples with the shared encoder, fit the
-softmax head, calibrate on cross-validation folds. With `intents.finetune`
-on: keep a stratified slice of the examples aside, fine-tune the encoder's top
-layers on the rest (agent/finetune.py), save the tuned encoder in the build
+softmax head (and the lexical model, `intents.lexical_weight`), calibrate on
+cross-validation folds. With `intents.finetune` on: keep a stratified slice of
+the examples aside (and, by default, every `oos` example), fine-tune the
+encoder on the rest (agent/finetune.py), save the tuned encoder in the build
 folder, then fit the head on every example's tuned embedding and calibrate
-confidence (and an "auto" out-of-scope threshold) on the slice the encoder
-never saw. From then on every step of the bot uses the tuned encoder.
+confidence (and an "auto" out-of-scope threshold) on cross-validation folds
+over the rows the encoder never saw. From then on every step of the bot uses
+the tuned encoder.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.config import BotConfig, EncoderConfig, IntentConfig
+from agent.config import BotConfig, EncoderConfig, FinetuneConfig, IntentConfig
 from agent.finetune import FinetuneReport, finetune_encoder
+from agent.schemas import OOS
 from agent.steps.encoder import Encoder
 from agent.steps.intents import IntentClassifier
 
@@ -65,7 +68,7 @@ def train_intents(
     holdout = None
     report = None
     if config.finetune.enabled:
-        holdout = stratified_holdout(labels, config.finetune.holdout, config.finetune.seed)
+        holdout = calibration_rows(labels, config.finetune)
         held = set(holdout.tolist())
         keep = [i for i in range(len(texts)) if i not in held]
         report = finetune_encoder(
@@ -79,8 +82,17 @@ def train_intents(
         )
         encoder = Encoder(tuned_encoder_config(encoder.config, build))
     embeddings = encoder.encode(list(texts), progress=progress)
-    classifier = IntentClassifier.fit(embeddings, labels, config, progress=progress, holdout=holdout)
+    classifier = IntentClassifier.fit(embeddings, labels, config, progress=progress, holdout=holdout, texts=texts)
     return IntentTraining(classifier, encoder, report, round(time.perf_counter() - started, 1))
+
+
+def calibration_rows(labels: Sequence[str], config: FinetuneConfig) -> np.ndarray:
+    """Rows kept out of fine-tuning: a stratified `holdout` share, plus every `oos` row with `hold_out_oos`."""
+    rows = stratified_holdout(labels, config.holdout, config.seed)
+    if config.hold_out_oos:
+        oos_rows = np.array([i for i, label in enumerate(labels) if label == OOS], dtype=int)
+        rows = np.union1d(rows, oos_rows).astype(int)
+    return rows
 
 
 def stratified_holdout(labels: Sequence[str], share: float, seed: int) -> np.ndarray:

@@ -58,8 +58,14 @@ def fingerprints(bot: BotFolder) -> dict[str, str]:
         training = cfg.decoder.model_dump_json(exclude={"enabled", "backend", "decoding", "remote", "min_logprob"})
         files = [bot.digests[k] for k in ("faq", "templates", "conversations")]
         prints["decoder"] = _hash(
-            BUILD_VERSION, prints["intents"], prints["graph"], *files, training, cfg.faq.model_dump_json(),
-            cfg.dialog.model_dump_json(), str(cfg.decoder.decoding.max_new_tokens),
+            BUILD_VERSION,
+            prints["intents"],
+            prints["graph"],
+            *files,
+            training,
+            cfg.faq.model_dump_json(),
+            cfg.dialog.model_dump_json(),
+            str(cfg.decoder.decoding.max_new_tokens),
         )
     return prints
 

@@ -26,7 +26,8 @@ def main() -> None:
     classifier = next(step for step in agent.steps if step.name == "intent")
 
     def predict(texts: list[str]) -> list[str]:
-        return [p.name for p in classifier.predict(agent.encoder.encode(texts, progress=True))]  # type: ignore[attr-defined]
+        vectors = agent.encoder.encode(texts, progress=True)  # type: ignore[attr-defined]
+        return [p.name for p in classifier.predict(vectors, texts=texts)]  # type: ignore[attr-defined]
 
     started = time.perf_counter()
     banking = read_rows("banking77/test.csv")

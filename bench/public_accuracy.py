@@ -6,7 +6,7 @@ names, and prints one JSON object per dataset (then a summary object):
     python -m bench.public_accuracy [--only banking77|clinc150|stackfaq] [--frozen]
 
 `--frozen` leaves the encoder as shipped (the demo bot's default settings);
-without it intents are trained with `--finetune --oos-probability auto`.
+without it intents are trained with `--finetune --lexical-weight 0.5 --oos-probability auto`.
 Training time is wall-clock time of the training function alone; say whether
 the CPU was shared when quoting it.
 """
@@ -23,10 +23,11 @@ from bench.common import DATASETS, machine
 
 
 def settings(frozen: bool) -> BotConfig:
-    """The benchmark's settings: bot.yaml defaults, plus fine-tuning and the auto oos rule unless frozen."""
+    """The benchmark's settings: bot.yaml defaults, plus fine-tuning, the lexical blend and the auto oos rule
+    unless frozen."""
     if frozen:
         return BotConfig(name="bench")
-    intents = IntentConfig(oos_probability="auto", finetune=FinetuneConfig(enabled=True))
+    intents = IntentConfig(oos_probability="auto", lexical_weight=0.5, finetune=FinetuneConfig(enabled=True))
     return BotConfig(name="bench", intents=intents)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.config import IntentConfig
-from agent.intent_training import stratified_holdout
-from agent.steps.intents import IntentClassifier, _resolve_oos_probability
+from agent.config import FinetuneConfig, IntentConfig
+from agent.intent_training import calibration_rows, stratified_holdout
+from agent.steps.intents import IntentClassifier, _calibration_folds, _resolve_oos_probability
 
 
 def test_stratified_holdout_takes_a_share_of_every_label_but_never_all() -> None:
@@ -41,6 +41,18 @@ def test_auto_oos_probability_by_hand() -> None:
     assert _resolve_oos_probability(probs[:4], y[:4], 2, floor=0.0, setting="auto") is None  # no oos rows held out
 
 
+def test_auto_oos_probability_with_a_recall_target() -> None:
+    # Columns: a, oos. Four held-out oos rows with p(oos) 0.9, 0.4, 0.2, 0.05; in-scope rows below 0.3.
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.75, 0.25], [0.1, 0.9], [0.6, 0.4], [0.8, 0.2], [0.95, 0.05]])
+    y = np.array([0, 0, 0, 1, 1, 1, 1])
+    # Catching 3 of 4 needs p(oos) >= 0.2 at most: the highest such value is 0.2 (two in-scope rows flagged).
+    assert _resolve_oos_probability(probs, y, 1, floor=0.0, setting="auto", recall_target=0.75) == 0.2
+    assert _resolve_oos_probability(probs, y, 1, floor=0.0, setting="auto", recall_target=0.5) == 0.4
+    assert _resolve_oos_probability(probs, y, 1, floor=0.0, setting="auto", recall_target=1.0) == 0.05
+    tiny = np.array([[0.99999, 0.00001], [0.999999, 0.000001], [0.2, 0.8]])
+    assert _resolve_oos_probability(tiny, np.array([0, 1, 1]), 1, floor=0.0, setting="auto", recall_target=1.0) == 1e-4
+
+
 def test_fit_with_holdout_and_auto_rule_flags_messages_near_the_oos_examples() -> None:
     rng = np.random.default_rng(0)
     centres = {name: rng.normal(size=16) for name in ("a", "b", "oos")}
@@ -59,3 +71,22 @@ def test_fit_with_holdout_and_auto_rule_flags_messages_near_the_oos_examples() -
     assert classifier.predict(probe[None, :].astype(np.float32))[0].out_of_scope
     inside = centres["a"] / np.linalg.norm(centres["a"])
     assert classifier.predict(inside[None, :].astype(np.float32))[0].name == "a"
+
+
+def test_calibration_rows_hold_out_every_oos_example_when_asked() -> None:
+    labels = ["a"] * 10 + ["oos"] * 4 + ["b"] * 10
+    held = calibration_rows(labels, FinetuneConfig(holdout=0.1, seed=2))
+    assert [labels[i] for i in held].count("oos") == 4
+    assert [labels[i] for i in held].count("a") == 1 and [labels[i] for i in held].count("b") == 1
+    kept_in = calibration_rows(labels, FinetuneConfig(holdout=0.1, seed=2, hold_out_oos=False))
+    assert [labels[i] for i in kept_in].count("oos") == 1  # the stratified share only (at least one row)
+
+
+def test_calibration_folds_cover_only_the_held_rows_stratified() -> None:
+    y = np.array([0] * 10 + [1] * 10 + [2] * 5)
+    everywhere = _calibration_folds(y, None, count=5, seed=0)
+    assert (everywhere >= 0).all() and all((everywhere[y == c] == f).sum() >= 1 for c in range(3) for f in range(5))
+    held = np.array([0, 1, 10, 11, 20, 21, 22, 23, 24])
+    folds = _calibration_folds(y, held, count=3, seed=0)
+    assert (folds[held] >= 0).all() and (np.delete(folds, held) == -1).all()
+    assert sorted(folds[[20, 21, 22, 23, 24]].tolist()) == [0, 0, 1, 1, 2]  # a label's rows spread over folds

@@ -24,6 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--finetune", action="store_true", help="fine-tune the encoder (as `intents.finetune.enabled: true`)"
     )
     intents.add_argument(
+        "--lexical-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="`intents.lexical_weight`: blend a TF-IDF model's probabilities with this weight (0 off, 0.5 equal)",
+    )
+    intents.add_argument(
         "--oos-probability",
         default=None,
         metavar="auto|P|none",
@@ -59,6 +66,11 @@ def load_settings(args: argparse.Namespace) -> BotConfig:
     intents = config.intents
     if getattr(args, "finetune", False):
         intents = intents.model_copy(update={"finetune": intents.finetune.model_copy(update={"enabled": True})})
+    weight = getattr(args, "lexical_weight", None)
+    if weight is not None:
+        if not 0.0 <= weight < 1.0:
+            raise ConfigError(f"--lexical-weight {weight}: expected a number in [0, 1).")
+        intents = intents.model_copy(update={"lexical_weight": weight})
     choice = getattr(args, "oos_probability", None)
     if choice is not None:
         intents = intents.model_copy(update={"oos_probability": _oos_probability(choice)})

@@ -73,8 +73,9 @@ def evaluate_intents(
         train_seconds = time.perf_counter() - started
         train_cpu_seconds = time.process_time() - cpu_started
         started = time.perf_counter()
-        vectors = trained.encoder.encode([row.text for row in test_rows], progress=progress)
-        predicted = [p.name for p in trained.classifier.predict(vectors, top_k=1)]
+        test_texts = [row.text for row in test_rows]
+        vectors = trained.encoder.encode(test_texts, progress=progress)
+        predicted = [p.name for p in trained.classifier.predict(vectors, top_k=1, texts=test_texts)]
         predict_seconds = time.perf_counter() - started
     classifier = trained.classifier
     known = set(classifier.labels)

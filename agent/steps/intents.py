@@ -7,17 +7,25 @@ message whose best in-scope confidence is below `oos_threshold`, or whose best
 class is the explicit `oos` class, is out of scope. With `oos_probability` set,
 a message is also out of scope when the `oos` class's own probability reaches
 it; "auto" chooses that value on held-out predictions of the training data
-(never on a test set), where it maximises in-scope accuracy plus out-of-scope
-recall.
+(never on a test set): the highest value at which `oos_recall_target` of the
+held-out `oos` examples are caught, or, with no target, the value that
+maximises in-scope accuracy plus out-of-scope recall.
 
 Held-out predictions come from cross-validation folds of the head, or, when
 the encoder was fine-tuned on the examples (its embeddings of them are then
-over-confident), from the slice of examples kept out of fine-tuning.
+over-confident), from cross-validation folds over the rows kept out of
+fine-tuning (the other rows are in every fold's training set).
+
+With `lexical_weight` above 0 a TF-IDF logistic regression over the message's
+words and character n-grams (agent/steps/lexical.py) is trained beside the
+head on the same folds; each model's log-probabilities are calibrated by their
+own temperature, blended with that weight and calibrated once more.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +34,10 @@ import numpy as np
 from agent.config import IntentConfig
 from agent.exceptions import BuildError
 from agent.schemas import OOS
+from agent.steps.lexical import LEXICAL_FILE, LexicalModel
 from agent.types import IntentPrediction, IntentScore, Turn
+
+LEXICAL_STRENGTH = 10.0  # C of the lexical logistic regression (inverse L2 penalty)
 
 
 class IntentClassifier:
@@ -42,6 +53,9 @@ class IntentClassifier:
         temperature: float,
         config: IntentConfig,
         oos_probability: float | None = None,
+        lexical: LexicalModel | None = None,
+        lexical_temperature: float = 1.0,
+        blend_temperature: float = 1.0,
     ) -> None:
         self.labels = labels
         self.weight = weight.astype(np.float32)  # (classes, dim)
@@ -51,6 +65,9 @@ class IntentClassifier:
         self._oos_index = labels.index(OOS) if OOS in labels else None
         # The resolved `oos_probability` rule (a number, or None when off or without an `oos` class).
         self.oos_probability = oos_probability if self._oos_index is not None else None
+        self.lexical = lexical  # present when trained with lexical_weight > 0
+        self.lexical_temperature = float(lexical_temperature)
+        self.blend_temperature = float(blend_temperature)
 
     # --- training -----------------------------------------------------------
 
@@ -62,41 +79,67 @@ class IntentClassifier:
         config: IntentConfig,
         progress: bool = False,
         holdout: Sequence[int] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> IntentClassifier:
         """Train on (embedding, label) pairs; label `oos` marks out-of-scope examples.
 
-        `holdout` (row indices) calibrates on those rows with a head trained on the others,
-        instead of cross-validation; the final head is trained on every row either way.
+        `holdout` (row indices) calibrates on cross-validation folds over those rows only (the
+        other rows train every fold); the final head is trained on every row either way.
+        `texts` (the messages, same order) are needed when `config.lexical_weight` is above 0.
         """
         names = sorted(set(labels))
         if len([n for n in names if n != OOS]) < 2:
             raise BuildError("Intent training needs examples of at least two in-scope intents.")
+        lexical_on = config.lexical_weight > 0
+        if lexical_on and (texts is None or len(texts) != len(labels)):
+            raise ValueError("intents.lexical_weight > 0 needs the training messages (texts) as well")
         y = np.array([names.index(label) for label in labels])
-        if holdout is not None and len(holdout):
-            held = np.asarray(holdout, dtype=int)
-            rest = np.setdiff1d(np.arange(len(y)), held)
-            weight, bias = _train_head(embeddings[rest], y[rest], len(names), config)
-            logits, y_held = embeddings[held] @ weight.T + bias, y[held]
+        folds = _calibration_folds(y, holdout, config.calibration_folds, config.seed)
+        logits, lexical_logits = _out_of_fold_logits(
+            embeddings, y, texts if lexical_on else None, folds, names, config, progress
+        )
+        held = folds >= 0
+        y_held = y[held]
+        temperature = _fit_temperature(logits[held], y_held)
+        lexical_temperature = blend_temperature = 1.0
+        if lexical_logits is not None:
+            lexical_temperature = _fit_temperature(lexical_logits[held], y_held)
+            blended = _blend(
+                logits[held], lexical_logits[held], temperature, lexical_temperature, config.lexical_weight
+            )
+            blend_temperature = _fit_temperature(blended, y_held)
+            held_probs = _softmax(blended / blend_temperature)
         else:
-            logits, y_held = _out_of_fold_logits(embeddings, y, len(names), config, progress), y
-        temperature = _fit_temperature(logits, y_held)
+            held_probs = _softmax(logits[held] / temperature)
         oos_index = names.index(OOS) if OOS in names else None
         oos_probability = _resolve_oos_probability(
-            _softmax(logits / temperature), y_held, oos_index, config.oos_threshold, config.oos_probability
+            held_probs, y_held, oos_index, config.oos_threshold, config.oos_probability, config.oos_recall_target
         )
         weight, bias = _train_head(embeddings, y, len(names), config)
-        return cls(names, weight, bias, temperature, config, oos_probability)
+        lexical = LexicalModel.fit(texts, y, len(names), LEXICAL_STRENGTH) if lexical_on and texts else None
+        return cls(
+            names, weight, bias, temperature, config, oos_probability, lexical, lexical_temperature, blend_temperature
+        )
 
     # --- inference ----------------------------------------------------------
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """Calibrated class probabilities, shape (n, classes)."""
+    def probabilities(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Calibrated class probabilities, shape (n, classes); `texts` are needed when a lexical model is part."""
         logits = embeddings @ self.weight.T + self.bias
-        return _softmax(logits / self.temperature)
+        if self.lexical is None:
+            return _softmax(logits / self.temperature)
+        if texts is None or len(texts) != len(embeddings):
+            raise ValueError("this intent classifier blends a lexical model: pass the messages as well")
+        lexical_logits = self.lexical.log_probabilities(texts)
+        weight = self.config.lexical_weight
+        blended = _blend(logits, lexical_logits, self.temperature, self.lexical_temperature, weight)
+        return _softmax(blended / self.blend_temperature)
 
-    def predict(self, embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
-        """The intent of each embedding, with out-of-scope decided by class or threshold."""
-        probs = self.probabilities(embeddings)
+    def predict(
+        self, embeddings: np.ndarray, top_k: int = 3, texts: Sequence[str] | None = None
+    ) -> list[IntentPrediction]:
+        """The intent of each embedding (and message, for the lexical model), out of scope by class or threshold."""
+        probs = self.probabilities(embeddings, texts)
         results = []
         for row in probs:
             order = np.argsort(-row)
@@ -122,7 +165,8 @@ class IntentClassifier:
 
     def __call__(self, turns: Sequence[Turn]) -> None:
         matrix = np.stack([t.embedding for t in turns])
-        for turn, prediction in zip(turns, self.predict(matrix), strict=True):
+        texts = [t.text for t in turns] if self.lexical is not None else None
+        for turn, prediction in zip(turns, self.predict(matrix, texts=texts), strict=True):
             turn.intent = prediction
 
     # --- persistence --------------------------------------------------------
@@ -130,7 +174,16 @@ class IntentClassifier:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.savez(folder / "head.npz", weight=self.weight, bias=self.bias)
-        meta = {"labels": self.labels, "temperature": self.temperature, "oos_probability": self.oos_probability}
+        meta = {
+            "labels": self.labels,
+            "temperature": self.temperature,
+            "oos_probability": self.oos_probability,
+            "lexical_temperature": self.lexical_temperature,
+            "blend_temperature": self.blend_temperature,
+        }
+        (folder / LEXICAL_FILE).unlink(missing_ok=True)
+        if self.lexical is not None:
+            self.lexical.save(folder)
         (folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
@@ -138,6 +191,7 @@ class IntentClassifier:
         try:
             meta = json.loads((folder / "meta.json").read_text())
             arrays = np.load(folder / "head.npz")
+            lexical = LexicalModel.load(folder) if config.lexical_weight > 0 else None
             return cls(
                 meta["labels"],
                 arrays["weight"],
@@ -145,8 +199,11 @@ class IntentClassifier:
                 meta["temperature"],
                 config,
                 meta.get("oos_probability"),
+                lexical,
+                meta.get("lexical_temperature", 1.0),
+                meta.get("blend_temperature", 1.0),
             )
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, pickle.UnpicklingError) as exc:
             raise BuildError(
                 f"Intent classifier in {folder} is missing or unreadable ({exc}); run `python -m agent train`."
             ) from None
@@ -179,15 +236,34 @@ def _train_head(x: np.ndarray, y: np.ndarray, classes: int, config: IntentConfig
     return layer.weight.detach().numpy().copy(), layer.bias.detach().numpy().copy()
 
 
-def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, classes: int, config: IntentConfig, progress: bool) -> np.ndarray:
-    """Each example's logits from a head trained on the other folds."""
-    rng = np.random.default_rng(config.seed)
-    folds = np.empty(len(y), dtype=int)
-    # Stratified assignment so every class appears in every training split.
-    for label in np.unique(y):
-        idx = np.flatnonzero(y == label)
-        folds[rng.permutation(idx)] = np.arange(len(idx)) % config.calibration_folds
+def _calibration_folds(y: np.ndarray, holdout: Sequence[int] | None, count: int, seed: int) -> np.ndarray:
+    """Each row's calibration fold (stratified by label), or -1 for rows that train every fold.
+
+    Without a `holdout` every row gets a fold; with one only the held-out rows do.
+    """
+    rng = np.random.default_rng(seed)
+    folds = np.full(len(y), -1, dtype=int)
+    rows = np.arange(len(y)) if holdout is None or not len(holdout) else np.asarray(holdout, dtype=int)
+    for label in np.unique(y[rows]):
+        idx = rows[y[rows] == label]
+        folds[rng.permutation(idx)] = np.arange(len(idx)) % count
+    return folds
+
+
+def _out_of_fold_logits(
+    x: np.ndarray,
+    y: np.ndarray,
+    texts: Sequence[str] | None,
+    folds: np.ndarray,
+    names: list[str],
+    config: IntentConfig,
+    progress: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Logits of each row with a fold (-1 rows stay zero) from models trained without that fold:
+    the head's, and the lexical model's log-probabilities when `texts` are given."""
+    classes = len(names)
     logits = np.zeros((len(y), classes), dtype=np.float32)
+    lexical = np.zeros((len(y), classes), dtype=np.float32) if texts is not None else None
     fold_ids: range | object = range(config.calibration_folds)
     if progress:
         from agent.progress import track
@@ -195,9 +271,28 @@ def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, classes: int, config: Inte
         fold_ids = track(fold_ids, description="calibrating intents", total=config.calibration_folds, unit="fold")
     for fold in fold_ids:  # type: ignore[union-attr]
         train, test = folds != fold, folds == fold
+        if not test.any():
+            continue
         weight, bias = _train_head(x[train], y[train], classes, config)
         logits[test] = x[test] @ weight.T + bias
-    return logits
+        if lexical is not None and texts is not None:
+            model = LexicalModel.fit([texts[i] for i in np.flatnonzero(train)], y[train], classes, LEXICAL_STRENGTH)
+            lexical[test] = model.log_probabilities([texts[i] for i in np.flatnonzero(test)])
+    return logits, lexical
+
+
+def _blend(
+    logits: np.ndarray, lexical_logits: np.ndarray, temperature: float, lexical_temperature: float, weight: float
+) -> np.ndarray:
+    """Weighted sum of the two models' calibrated log-probabilities (a geometric mixture, unnormalised)."""
+    return (1.0 - weight) * _log_softmax(logits / temperature) + weight * _log_softmax(
+        lexical_logits / lexical_temperature
+    )
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -215,10 +310,17 @@ def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def _resolve_oos_probability(
-    probs: np.ndarray, y: np.ndarray, oos_index: int | None, floor: float, setting: float | str | None
+    probs: np.ndarray,
+    y: np.ndarray,
+    oos_index: int | None,
+    floor: float,
+    setting: float | str | None,
+    recall_target: float | None = None,
 ) -> float | None:
-    """The `oos_probability` to use: as configured, or for "auto" the value that maximises
-    in-scope accuracy + out-of-scope recall on held-out predictions (None without `oos` examples)."""
+    """The `oos_probability` to use: as configured, or for "auto", on held-out predictions (None without
+    `oos` examples), the highest value whose out-of-scope recall reaches `recall_target` (the fewest in-scope
+    messages lost for that recall), or without a target the value that maximises in-scope accuracy +
+    out-of-scope recall."""
     if setting is None or oos_index is None:
         return None
     if setting != "auto":
@@ -234,7 +336,12 @@ def _resolve_oos_probability(
     # Out of scope without the rule: the oos class wins, or no in-scope class is confident enough.
     base = (p_oos > confidence) | (confidence < floor)
     right = best == y
-    candidates = np.unique(np.concatenate([np.round(p_oos, 4), [1.0]]))
+    # Rounded to 4 places, never 0 (a rule that flags every message is no rule).
+    candidates = np.unique(np.concatenate([np.maximum(np.round(p_oos, 4), 1e-4), [1.0]]))
+    if recall_target is not None:
+        recall = np.array([np.mean(base[is_oos] | (p_oos[is_oos] >= t)) for t in candidates])
+        reached = candidates[recall >= recall_target - 1e-12]
+        return float(reached.max()) if len(reached) else float(candidates.min())
     scores = []
     for threshold in candidates:
         flagged = base | (p_oos >= threshold)

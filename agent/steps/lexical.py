@@ -16,6 +16,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ LEXICAL_FILE = "lexical.pkl"
 class LexicalModel:
     """TF-IDF (character 2-5-grams + word 1-2-grams) and a class-balanced multinomial logistic regression."""
 
-    def __init__(self, vectoriser, regression, classes: int) -> None:
+    def __init__(self, vectoriser: Any, regression: Any, classes: int) -> None:
         self.vectoriser = vectoriser
         self.regression = regression
         self.classes = classes

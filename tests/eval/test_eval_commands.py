@@ -70,10 +70,19 @@ def test_eval_intents_with_finetuning_from_a_config(intent_files, tmp_path: Path
     config.write_text(yaml.safe_dump({"name": "x", "intents": {"oos_probability": "auto", "finetune": tuning}}))
     argv = ["eval", "intents", "--train", str(train), "--test", str(test), "--config", str(config), "--json"]
     out = run_json(capsys, argv)
-    assert out["finetune"]["epochs"] == 1 and out["finetune"]["examples"] == 24 - 4  # 1 of 6 held out per class
+    # 1 of 6 held out per in-scope intent, and every one of the 6 `oos` rows (finetune.hold_out_oos).
+    assert out["finetune"]["epochs"] == 1 and out["finetune"]["examples"] == 24 - 3 - 6
     assert out["settings"]["intents"]["finetune"]["enabled"] is True
     assert out["oos_probability"] is None or 0.0 < out["oos_probability"] <= 1.0
     assert out["in_scope_accuracy"] >= 2 / 3
+
+
+def test_eval_intents_with_the_lexical_blend(intent_files, capsys) -> None:
+    train, test = intent_files
+    argv = ["eval", "intents", "--train", str(train), "--test", str(test), "--lexical-weight", "0.5", "--json"]
+    out = run_json(capsys, argv)
+    assert out["settings"]["intents"]["lexical_weight"] == 0.5
+    assert out["in_scope_accuracy"] == 1.0
 
 
 def test_eval_faq_ranks_the_right_entry(tmp_path: Path, capsys) -> None:
@@ -100,6 +109,7 @@ def test_eval_faq_ranks_the_right_entry(tmp_path: Path, capsys) -> None:
     [
         (["--label-column", "category"], "line 1: missing column 'category'"),
         (["--oos-probability", "2"], "--oos-probability '2'"),
+        (["--lexical-weight", "1.5"], "--lexical-weight 1.5"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(intent_files, capsys, argv_tail, expected) -> None:
