@@ -31,10 +31,12 @@ from agent import Agent
 from agent.botfolder import load_bot
 from agent.decoder.guard import GroundingGuard, claims, rouge_l
 from agent.decoder.prompt import grounding_for
+from agent.decoder.step import Decoder
 from agent.policy import Policy
 from agent.steps.graph import KnowledgeGraph
 from agent.templates import Ask
 from agent.train import build, fingerprints, read_manifest
+from agent.types import SessionState, Turn
 from bench.common import ROOT, machine, percentile
 
 ANSWERED = {"decoder", "faq", "template"}
@@ -66,6 +68,15 @@ def prepare(base: str, work: Path, model: Path | None = None, training: dict[str
     return work
 
 
+def without_decoder(agent: Agent, message: str) -> Turn:
+    """The turn as the pipeline leaves it before the decoder: its grounding, draft and template."""
+    turn = Turn(session_id="bench", text=message, state=SessionState())
+    for step in agent.steps:
+        if not isinstance(step, Decoder):  # its rewrite would hide the draft the other systems are scored on
+            step([turn])
+    return turn
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="scratch", help="decoder.base to train and measure")
@@ -91,7 +102,7 @@ def main() -> None:
         started = time.perf_counter()
         reply = agent.respond(f"q{i}", item["message"])
         latencies.append((time.perf_counter() - started) * 1000)
-        (turn,) = agent.annotate([(f"a{i}", item["message"])])
+        turn = without_decoder(agent, item["message"])
         grounding = grounding_for(turn, graph, agent.config.decoder.max_facts)
         ground_texts = [h.answer for h in turn.faq_hits] + [f.value for f in turn.graph.facts]
         if grounding is not None:

@@ -7,7 +7,8 @@ sentence from a small model is refused too.
 A claim is a number with its unit (amount, currency, percentage, time span,
 count, phone number) or a product name the knowledge graph knows (a card, a
 currency, a country, a top-up method ...). Every claim in the reply must also
-be a claim of the grounding (facts and FAQ answer given to the decoder), and
+be a claim of the grounding (facts and FAQ answer given to the decoder, and the
+policy's own answer, which the bot would send without the decoder), and
 every number the policy's own answer states must still be there, so a fluent
 reply can neither invent a fee nor drop one.
 """
@@ -99,7 +100,9 @@ class GroundingGuard:
         problems: list[str] = []
         if not reply.strip():
             return GuardResult(False, ["empty reply"])
-        source_text = "\n".join(grounding.texts())
+        # The draft counts as grounding too: it is the answer the bot gives without the decoder (a
+        # reviewed template filled from the graph, or a FAQ answer), so restating it is no less grounded.
+        source_text = "\n".join([*grounding.texts(), grounding.draft])
         supported = claims(source_text)
         for claim in sorted(claims(reply) - supported):
             problems.append(f"unsupported value '{claim}'")

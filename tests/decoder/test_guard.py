@@ -79,3 +79,14 @@ def test_the_procedure_put_back_by_expand_is_grounded(guard: GroundingGuard) -> 
     )
     reply = grounding.expand("To order the Plus card (EUR 4.99 a month): [steps]")
     assert reply.endswith("wait 3 working days.") and guard.check(reply, grounding).ok
+
+
+def test_a_name_the_draft_states_is_grounded(guard: GroundingGuard) -> None:
+    grounding = Grounding(
+        message="how much is it?",
+        intent="card_fee",
+        facts=GROUNDING.facts,
+        draft="The Plus card costs EUR 4.99 a month; the Basic card is free.",
+    )
+    assert guard.check("The Basic card is free; the Plus card costs EUR 4.99 a month.", grounding).ok
+    assert not guard.check("The Basic card is free; the Plus card costs EUR 4.99 a month.", GROUNDING).ok
