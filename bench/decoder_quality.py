@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument(
         "--minutes", type=float, default=None, help="decoder.training.max_minutes (default: bot.yaml's)"
     )
+    parser.add_argument("--details", default=None, help="write every item's scored replies to this JSONL file")
     parser.add_argument("--epochs", type=int, default=None, help="decoder.training.epochs (default: bot.yaml's)")
     args = parser.parse_args()
     work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
@@ -95,6 +96,7 @@ def main() -> None:
     graph = agent.step(KnowledgeGraph)
     engine = agent.step(Policy).templates
     guard = GroundingGuard(graph)
+    persona = list(agent.config.persona.model_dump().values())
     systems = {name: [] for name in ("decoder_only", "decoder_guard", "templates_only", "faq_only")}
     sources, latencies, tokens, decode_ms = {}, [], 0, 0.0
     rejections: dict[str, int] = {}  # why the guard refused the decoder's text, by kind of problem
@@ -124,13 +126,18 @@ def main() -> None:
         }
         if rendered is not None and not isinstance(rendered, Ask):
             ground_texts += [f.value for f in rendered.facts]
+        # The persona's fixed messages (fallback, handoff ...) are the bot owner's words, like a template's.
+        ground_texts += persona
         source_claims = claims("\n".join(ground_texts))
         source_names = guard.names("\n".join(ground_texts)) | guard.names(item["message"])
         source_names |= {m.id for m in turn.graph.entities}
         for name, (text, source) in outputs.items():
-            invented = (claims(text) - source_claims) or (guard.names(text) - source_names)
+            invented = sorted(claims(text) - source_claims) + sorted(guard.names(text) - source_names)
             systems[name].append(
                 {
+                    "id": item["id"],
+                    "text": text,
+                    "invented": invented,
                     "facts_ok": all(fact in text for fact in item["required_facts"]),
                     "hallucinated": bool(invented),
                     "fallback": source not in ANSWERED,
@@ -155,6 +162,11 @@ def main() -> None:
     )
     report["final_sources"] = sources
     report["guard_rejections"] = dict(sorted(rejections.items(), key=lambda kv: -kv[1]))
+    if args.details:  # one line per item and system: what was said, what was missing or invented
+        with open(args.details, "w") as out:
+            for name, rows in systems.items():
+                for row in rows:
+                    out.write(json.dumps({"system": name, **row}) + "\n")
     report["latency_ms_p50"] = round(percentile(latencies, 50), 1)
     report["latency_ms_p95"] = round(percentile(latencies, 95), 1)
     report["decoder_words_per_second"] = round(tokens / (decode_ms / 1000), 1) if decode_ms else None
