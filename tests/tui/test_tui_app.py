@@ -29,7 +29,7 @@ def test_question_shows_answer_and_its_trace(demo_bot_dir: Path, tmp_path: Path)
             assert "FAQ 'atm-fee-abroad' matched with score 1.00" in trace.section("answer")
             intent = trace.section("intent")
             assert intent.splitlines()[0] == "cash_withdrawal_charge"
-            assert " 0.93 confident" in intent
+            assert intent.splitlines()[1].endswith(" confident")  # the bar, the calibrated value, the verdict
             assert "✓ 1.00 atm-fee-abroad" in trace.section("faq")
             assert "total" in trace.section("timings") and "encoder" in trace.section("timings")
             assert trace.section("decoder") is None  # no decoder ran: no decoder section
@@ -40,6 +40,8 @@ def test_question_shows_answer_and_its_trace(demo_bot_dir: Path, tmp_path: Path)
             assert app.agent is not None
             stored = app.agent.conversation("tui-test-1")
             assert stored is not None and [t.role for t in stored.turns] == ["customer", "bot"]
+            confidence = stored.turns[1].trace["confidence"]  # type: ignore[index]
+            assert f" {confidence:.2f} confident" in intent  # the panel shows the reply's own confidence
 
     run(scenario())
 
