@@ -79,13 +79,14 @@ class Grounding:
         A marker naming a fact the prompt did not have stays in the text, where `unresolved`
         finds it and the decoder step refuses the reply.
         """
-        text = FACT_MARK.sub(
-            lambda m: self.facts[int(m.group(1)) - 1].value if 1 <= int(m.group(1)) <= len(self.facts) else m.group(0),
-            generated,
-        )
+        text = FACT_MARK.sub(self._fact_value, generated)
         if not self.steps:
             return text
         return text.replace(f" {STEPS_MARK}", self.steps).replace(STEPS_MARK, self.steps)
+
+    def _fact_value(self, mark: re.Match[str]) -> str:
+        number = int(mark.group(1))
+        return self.facts[number - 1].value if 1 <= number <= len(self.facts) else mark.group(0)
 
     @staticmethod
     def unresolved(text: str) -> list[str]:
@@ -139,9 +140,8 @@ def _readable(fact: Fact, graph: KnowledgeGraph) -> Fact:
 def render_prompt(grounding: Grounding) -> str:
     """The prompt text; the model continues it after `answer:`."""
     lines = [f"intent: {grounding.intent}", "facts:"]
-    lines += [f"- {fact_mark(i)} {f.subject} | {f.attribute} | {f.value}" for i, f in enumerate(grounding.facts)] or [
-        "- none"
-    ]
+    facts = [f"- {fact_mark(i)} {f.subject} | {f.attribute} | {f.value}" for i, f in enumerate(grounding.facts)]
+    lines += facts or ["- none"]
     if grounding.faq_answer:
         lines.append(f"faq: {grounding.faq_answer}")
     if grounding.history:
