@@ -7,7 +7,8 @@ quality set in a fresh conversation and scores four systems on the same turns:
 - decoder only:          the decoder's text whenever it ran, guard ignored;
 - decoder + guard:       the bot's final replies (the decoder where its guard agreed, else template/FAQ);
 - templates only:        the predicted intent's template with slots from the message;
-- FAQ only:              the best FAQ hit's answer.
+- FAQ only:              the best FAQ hit's answer;
+- no decoder:            the bot's reply with the decoder off (policy: FAQ, template, ask, fallback, handoff).
 
 Metrics: fact accuracy (all required facts present), hallucination rate (a number or
 product name not in the turn's grounding), fallback rate, ROUGE-L F1 against the reference,
@@ -97,7 +98,7 @@ def main() -> None:
     engine = agent.step(Policy).templates
     guard = GroundingGuard(graph)
     persona = list(agent.config.persona.model_dump().values())
-    systems = {name: [] for name in ("decoder_only", "decoder_guard", "templates_only", "faq_only")}
+    systems = {name: [] for name in ("decoder_only", "decoder_guard", "templates_only", "faq_only", "no_decoder")}
     sources, latencies, tokens, decode_ms = {}, [], 0, 0.0
     rejections: dict[str, int] = {}  # why the guard refused the decoder's text, by kind of problem
     for i, item in enumerate(items):
@@ -123,6 +124,8 @@ def main() -> None:
             "decoder_guard": (reply.text, reply.source),
             "templates_only": (template_text, "ask" if isinstance(rendered, Ask) or rendered is None else "template"),
             "faq_only": (turn.faq_hits[0].answer if turn.faq_hits else "", "faq" if turn.faq_hits else "fallback"),
+            # The bot's reply with the decoder off: what the decoder starts from (its ceiling on fact accuracy).
+            "no_decoder": (turn.decision.text, turn.decision.source) if turn.decision else ("", "fallback"),
         }
         if rendered is not None and not isinstance(rendered, Ask):
             ground_texts += [f.value for f in rendered.facts]
