@@ -5,8 +5,9 @@ close to the policy's own answer (ROUGE-L against it), so a garbled but number-f
 sentence from a small model is refused too.
 
 A claim is a number with its unit (amount, currency, percentage, time span,
-count, phone number) or a product name the knowledge graph knows (a card, a
-currency, a country, a top-up method ...). Every claim in the reply must also
+count, phone number), a price or time in words ("free", "instantly") or a
+product name the knowledge graph knows (a card, a currency, a country, a
+top-up method ...). Every claim in the reply must also
 be a claim of the grounding (facts and FAQ answer given to the decoder, and the
 policy's own answer, which the bot would send without the decoder), and
 every number the policy's own answer states must still be there, so a fluent
@@ -27,8 +28,12 @@ _UNIT = (
     r"(?:working\s+days?|business\s+days?|days?|hours?|minutes?|mins?|seconds?|weeks?|months?|years?|"
     r"eur|euros?|usd|gbp|chf|pln|sek|nok|dkk|czk|huf|ron|jpy|aud|cad)"
 )
+# Prices and times said in words are values too: a reply that drops the "free" of "free on Premium"
+# states a wrong fee ("EUR 6 on Standard and Premium") with every number still grounded.
+_WORD_VALUES = r"free(?:\s+of\s+charge)?|instantly"
 CLAIM = re.compile(
-    rf"(?:[€$£]\s?{_NUMBER}"
+    rf"(?:\b(?:{_WORD_VALUES})\b"
+    rf"|[€$£]\s?{_NUMBER}"
     rf"|(?:eur|usd|gbp|chf)\s?{_NUMBER}"
     rf"|{_NUMBER}(?:\s?(?:-|–|to)\s?{_NUMBER})?\s?(?:%|{_UNIT}\b)?"
     rf"|\+\d[\d ]{{5,}}\d)",

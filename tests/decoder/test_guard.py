@@ -90,3 +90,17 @@ def test_a_name_the_draft_states_is_grounded(guard: GroundingGuard) -> None:
     )
     assert guard.check("The Basic card is free; the Plus card costs EUR 4.99 a month.", grounding).ok
     assert not guard.check("The Basic card is free; the Plus card costs EUR 4.99 a month.", GROUNDING).ok
+
+
+def test_a_dropped_free_is_a_wrong_fee(guard: GroundingGuard) -> None:
+    grounding = Grounding(
+        message="replacement card cost?",
+        intent="card_fee",
+        facts=[Fact(subject="Plus card", attribute="replacement fee", value="EUR 6")],
+        draft="A replacement costs EUR 6 on Standard and is free on Plus.",
+    )
+    merged = guard.check("A replacement costs EUR 6 on Standard and Plus.", grounding)
+    assert "dropped value 'free'" in merged.problems
+    assert guard.check("It costs EUR 6 on Standard; on Plus it is free.", grounding).ok
+    assert "unsupported value 'free'" in guard.check("The Plus card is EUR 6, delivery is free.", GROUNDING).problems
+    assert claims("Free of charge, arrives instantly.") == {"free of charge", "instantly"}
