@@ -11,7 +11,8 @@ likely cause and the valid values. Anything else escaping the package is a bug.
     ├── FaqError                 a FAQ add/update/delete was refused (unknown or duplicate id, bad field)
     ├── StoreError               the conversation store cannot be opened or written
     ├── DatasetError             a CSV given to a command is missing, empty or malformed
-    └── ReplayError              a replay's output folder, resume or comparison run cannot be used
+    ├── ReplayError              a replay's output folder, resume or comparison run cannot be used
+    └── ServeError               a `serve` child process (agent.http.launch) did not start
 """
 
 from __future__ import annotations
@@ -47,3 +48,7 @@ class DatasetError(AgentError):
 
 class ReplayError(AgentError):
     """A replay cannot start: its output folder holds another run, or a --compare folder has no results."""
+
+
+class ServeError(AgentError):
+    """A `python -m agent serve` child process exited or did not become ready; the message has its log tail."""

@@ -16,13 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +27,8 @@ import httpx
 import yaml
 
 from agent.botfolder import load_bot
+from agent.exceptions import ServeError
+from agent.http.launch import ServedProcess
 from agent.messages import clean_message
 from agent.privacy import Masker
 from agent.train import build
@@ -39,12 +36,6 @@ from bench.common import machine, percentile, read_rows
 
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare_bot(source: Path, dest: Path) -> Path:
@@ -57,39 +48,6 @@ def _prepare_bot(source: Path, dest: Path) -> Path:
     config.setdefault("http", {})["rate_limit"] = {"requests_per_minute": 0, "burst": 1}
     (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
-
-
-def _start(bot: Path, store: str, workers: int, key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
-    command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "AGENT_API_KEYS": f"{key}:chat"},
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline, seen = time.monotonic() + 300, set()
-    while len(seen) < workers:  # every worker loaded and answering
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"server did not start: {log.read_text()[-2000:]}")
-        try:
-            seen.add(httpx.get(f"{url}/v1/health", timeout=5).json()["worker"])
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    return process, url
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 async def _load(url: str, key: str, scripts: dict[str, list[str]]) -> tuple[list[float], list[str], dict, float]:
@@ -182,14 +140,18 @@ def main() -> None:
             store = f"sqlite:///{Path(tmp) / 'load.db'}"
         else:
             store = args.store
-        process, url = _start(bot, store, args.workers, key, Path(tmp) / "serve.log")
+        try:
+            served = ServedProcess.start(bot, store, args.workers, f"{key}:chat", Path(tmp) / "serve.log", 300)
+        except ServeError as exc:
+            raise SystemExit(f"server did not start: {exc}") from None
+        url = served.url
         try:
             asyncio.run(_load(url, key, {f"warmup-{run}-{i}": texts[:3] for i in range(4)}))
             latencies, errors, sources, wall = asyncio.run(_load(url, key, scripts))
             histories = _check_histories(url, key, expected)
             server = _server_metrics(url)
         finally:
-            _stop(process)
+            served.stop(60)
             if schema:
                 import psycopg
 

@@ -9,17 +9,12 @@ finds no 5xx. The servers run on copies of the trained demo bot.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -37,26 +32,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from agent.exceptions import ServeError
+from agent.http.launch import ServedProcess as Server
+from agent.http.launch import free_port
+
 KEYS = "chat-key:chat,admin-key:admin"
 PG_URL = os.environ.get("AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 CHAT = {"Authorization": "Bearer chat-key"}
 ADMIN = {"Authorization": "Bearer admin-key"}
 START_TIMEOUT_S = 240  # two workers each load the encoder; generous for a shared, busy CPU
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    workers: int
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _bot_copy(demo_bot_dir: Path, dest: Path) -> Path:
@@ -69,49 +54,14 @@ def _bot_copy(demo_bot_dir: Path, dest: Path) -> Path:
 
 
 def _start(bot: Path, store: str, workers: int) -> Server:
-    port = _free_port()
-    log = bot / "serve.log"
-    command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
-    command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "AGENT_API_KEYS": KEYS},
-            start_new_session=True,  # its own process group: stopping it stops its workers
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log, workers)
-    _wait_ready(server)
-    return server
-
-
-def _wait_ready(server: Server) -> None:
-    """Until every worker has answered /v1/health (each poll on a new connection)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    seen: set[int] = set()
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"server exited with {server.process.returncode}: {server.log.read_text()[-2000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            seen.add(httpx.get(f"{server.url}/v1/health", timeout=5).json()["worker"])
-        if len(seen) >= server.workers:
-            return
-        time.sleep(0.05 if seen else 0.5)
-    _stop(server)
-    pytest.fail(
-        f"server not ready in {START_TIMEOUT_S}s ({len(seen)} worker(s) seen): {server.log.read_text()[-2000:]}"
-    )
+    try:
+        return Server.start(bot, store, workers, KEYS, bot / "serve.log", timeout_s=START_TIMEOUT_S)
+    except ServeError as exc:
+        pytest.fail(str(exc))
 
 
 def _stop(server: Server) -> None:
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait(10)
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +221,7 @@ def test_metrics_add_up_over_workers(server: Server) -> None:
 def test_serve_refuses_bad_settings_in_one_line(env: dict[str, str], args: list[str], says: str) -> None:
     clean = {k: v for k, v in os.environ.items() if k != "AGENT_API_KEYS"}
     result = subprocess.run(
-        [sys.executable, "-m", "agent", "serve", "--port", str(_free_port()), *args],
+        [sys.executable, "-m", "agent", "serve", "--port", str(free_port()), *args],
         env={**clean, **env},
         capture_output=True,
         text=True,
