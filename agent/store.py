@@ -12,18 +12,11 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -33,78 +26,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from agent.exceptions import FaqError, StoreError
 from agent.locks import turn_locks
 from agent.schemas import FaqEntry
+from agent.tables import Base, ConversationRow, FaqRow, MetaRow, Status, TurnRow, utc_now
 from agent.types import Reply, SessionState
-
-Status = Literal["open", "handoff", "ended"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ConversationRow(Base):
-    __tablename__ = "conversations"
-
-    id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class TurnRow(Base):
-    __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(16))  # "customer" or "bot"
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # None: SQL NULL
-
-
-class FaqRow(Base):
-    __tablename__ = "faq_entries"
-
-    id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
-    alternatives: Mapped[list[str]] = mapped_column(JSON, default=list)
-    answer: Mapped[str] = mapped_column(Text)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    intent: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    origin: Mapped[str] = mapped_column(String(8), default="api")  # "seed" (faq.yaml) or "api"
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
-
-    def to_entry(self) -> FaqEntry:
-        return FaqEntry(
-            id=self.id,
-            question=self.question,
-            alternatives=list(self.alternatives),
-            answer=self.answer,
-            tags=list(self.tags),
-            intent=self.intent,
-        )
-
-
-class MetaRow(Base):
-    """Small key/value facts about the store itself (e.g. which faq.yaml it was seeded from)."""
-
-    __tablename__ = "store_meta"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
 
 SEED_KEY = "faq_seed_digest"
 REVISION_KEY = "faq_revision"  # a new random value on every FAQ change, so other processes notice it
@@ -258,7 +186,7 @@ class Store:
     def _record_one(self, row: ConversationRow, seq: int, rec: TurnRecord) -> list[dict[str, Any]]:
         """Update the conversation row; return its two new turn rows (message and reply) as values."""
         conv_id = row.id
-        now = _now()
+        now = utc_now()
         trace = rec.reply.model_dump(mode="json", exclude={"session_id", "text"})
         row.state = rec.state.model_dump(mode="json")
         row.updated_at = now
@@ -313,7 +241,7 @@ class Store:
             if row is None:
                 return False
             row.status = "ended"
-            row.updated_at = _now()
+            row.updated_at = utc_now()
             return True
 
     # --- FAQ entries ----------------------------------------------------------
