@@ -21,7 +21,7 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,12 +99,14 @@ def finetune_encoder(
     step = 0
     for epoch in range(config.epochs):
         batches = _batches([len(c) for c in cache], config.batch_size, rng)
-        if progress:
+        steps: Iterable[list[int]] = batches
+        if progress:  # lazily: the bar advances as batches train, with its rate and time left
             from agent.progress import track
 
-            batches = list(track(batches, description=f"fine-tuning epoch {epoch + 1}/{config.epochs}", unit="batch"))
+            description = f"fine-tuning epoch {epoch + 1}/{config.epochs}"
+            steps = track(batches, description=description, total=len(batches), unit="batch")
         running = []
-        for batch in batches:
+        for batch in steps:
             hidden, mask = _collate([cache[i] for i in batch], dim)
             pooled = _top_pass(layers[split:], hidden, mask)
             logits = config.scale * pooled @ torch.nn.functional.normalize(head, dim=1).T
