@@ -178,6 +178,8 @@ class DecoderConfig(_Strict):
     # is part of being confident. Lower it for a large, trusted model that rephrases freely.
     min_draft_overlap: float = Field(0.6, ge=0.0, le=1.0)
     max_facts: int = Field(8, ge=0, le=100)
+    # Put the policy's own answer in the prompt ("draft:"), as a response rephraser: see prompt.py.
+    prompt_draft: bool = False
     max_prompt_tokens: int = Field(384, ge=32, le=32768)
     decoding: DecodingConfig = DecodingConfig()
     training: TrainingConfig = TrainingConfig()

@@ -43,7 +43,13 @@ from bench.common import ROOT, machine, percentile
 ANSWERED = {"decoder", "faq", "template"}
 
 
-def prepare(base: str, work: Path, model: Path | None = None, training: dict[str, float] | None = None) -> Path:
+def prepare(
+    base: str,
+    work: Path,
+    model: Path | None = None,
+    training: dict[str, float] | None = None,
+    options: dict[str, object] | None = None,
+) -> Path:
     """A copy of the demo bot with the decoder enabled on `base`, trained (incrementally).
 
     With `model`, that already fine-tuned folder is used as the bot's decoder instead of training
@@ -54,7 +60,7 @@ def prepare(base: str, work: Path, model: Path | None = None, training: dict[str
         shutil.copytree(ROOT / name, work / name, dirs_exist_ok=True)
     config = yaml.safe_load((ROOT / "bot.yaml").read_text())
     decoder = config.setdefault("decoder", {})
-    decoder.update(enabled=model is None, base=base)
+    decoder.update(enabled=model is None, base=base, **(options or {}))
     if training:
         decoder["training"] = {**decoder.get("training", {}), **training}
     (work / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -88,10 +94,12 @@ def main() -> None:
     )
     parser.add_argument("--details", default=None, help="write every item's scored replies to this JSONL file")
     parser.add_argument("--epochs", type=int, default=None, help="decoder.training.epochs (default: bot.yaml's)")
+    parser.add_argument("--draft", action="store_true", help="decoder.prompt_draft: the policy's answer in the prompt")
     args = parser.parse_args()
     work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
     training = {k: v for k, v in (("max_minutes", args.minutes), ("epochs", args.epochs)) if v is not None}
-    bot_dir = prepare(args.base, work, Path(args.model) if args.model else None, training)
+    options = {"prompt_draft": True} if args.draft else {}
+    bot_dir = prepare(args.base, work, Path(args.model) if args.model else None, training, options)
     items = yaml.safe_load((ROOT / "bench" / "quality_set.yaml").read_text())["items"]
     agent = Agent.load(bot_dir, store_url="sqlite:///:memory:")
     graph = agent.step(KnowledgeGraph)

@@ -92,14 +92,14 @@ def collect_examples(agent: Agent, bot: BotFolder, graph: KnowledgeGraph, progre
     for start in batches:
         chunk = messages[start : start + BATCH]
         turns = agent.annotate([(f"d{start + i}", text) for i, text in enumerate(chunk)])
-        examples += _examples(turns, graph, cfg.max_facts)
+        examples += _examples(turns, graph, cfg.max_facts, cfg.prompt_draft)
     for conversation in bot.conversations.conversations:
         state = SessionState()
         for turn_spec in conversation.turns:
             if turn_spec.role != "customer":
                 continue
             (turn,) = agent.annotate([(conversation.id, turn_spec.text[:limit])], {conversation.id: state})
-            examples += _examples([turn], graph, cfg.max_facts)
+            examples += _examples([turn], graph, cfg.max_facts, cfg.prompt_draft)
             answer = turn.decision.text if turn.decision else ""
             state.history = [*state.history, ("customer", turn.text), ("bot", answer)][
                 -bot.config.dialog.history_turns :
@@ -118,10 +118,10 @@ def _cap_per_answer(examples: list[Example], cap: int, seed: int) -> list[Exampl
     return kept
 
 
-def _examples(turns: list, graph: KnowledgeGraph, max_facts: int) -> list[Example]:
+def _examples(turns: list, graph: KnowledgeGraph, max_facts: int, draft: bool) -> list[Example]:
     found = []
     for turn in turns:
         grounding = grounding_for(turn, graph, max_facts)
         if grounding is not None:
-            found.append(Example(prompt=render_prompt(grounding), target=grounding.target))
+            found.append(Example(prompt=render_prompt(grounding, draft), target=grounding.target))
     return found

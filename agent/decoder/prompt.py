@@ -137,13 +137,20 @@ def _readable(fact: Fact, graph: KnowledgeGraph) -> Fact:
     return Fact(subject=subject, attribute=fact.attribute.replace("_", " "), value=value)
 
 
-def render_prompt(grounding: Grounding) -> str:
-    """The prompt text; the model continues it after `answer:`."""
+def render_prompt(grounding: Grounding, draft: bool = False) -> str:
+    """The prompt text; the model continues it after `answer:`.
+
+    With `draft`, the policy's own answer (template or FAQ, values as markers) is in the prompt
+    too, as a response rephraser sees it: the model rewrites a grounded answer instead of
+    recalling every template from the intent name, which a small model learns many times faster.
+    """
     lines = [f"intent: {grounding.intent}", "facts:"]
     facts = [f"- {fact_mark(i)} {f.subject} | {f.attribute} | {f.value}" for i, f in enumerate(grounding.facts)]
     lines += facts or ["- none"]
-    if grounding.faq_answer:
+    if grounding.faq_answer and not draft:
         lines.append(f"faq: {grounding.faq_answer}")
+    if draft:  # the FAQ answer, when it answered, is this draft: not repeated
+        lines.append(f"draft: {grounding.target}")
     if grounding.history:
         lines.append("history:")
         lines += [f"{role}: {text}" for role, text in grounding.history]

@@ -42,7 +42,7 @@ class Decoder:
         if not work:
             return
         started = time.perf_counter()
-        generations = self.backend.generate([render_prompt(g) for _, g in work])
+        generations = self.backend.generate([render_prompt(g, self.config.prompt_draft) for _, g in work])
         latency = round((time.perf_counter() - started) * 1000 / len(work), 3)
         for (turn, grounding), generation in zip(work, generations, strict=True):
             problems: list[str] = []

@@ -44,3 +44,12 @@ def test_prompt_numbers_the_facts() -> None:
     prompt = render_prompt(grounding())
     assert "- [f1] Plus card | daily atm limit | EUR 1,000\n" in prompt
     assert prompt.endswith("customer: atm limits on plus?\nanswer:")
+
+
+def test_prompt_with_draft_holds_the_policy_answer_with_markers_once() -> None:
+    g = Grounding(message="atm limits on plus?", intent="atm_support", facts=FACTS, faq_answer=DRAFT, draft=DRAFT)
+    plain, with_draft = render_prompt(g), render_prompt(g, draft=True)
+    assert f"faq: {DRAFT}" in plain and "draft:" not in plain
+    assert f"draft: {g.target}\n" in with_draft
+    assert "faq:" not in with_draft  # the FAQ answer that answered is the draft: not repeated
+    assert with_draft.endswith("customer: atm limits on plus?\nanswer:")
