@@ -169,6 +169,16 @@ class Agent:
                 turn.timings_ms[step.name] = round(share, 3)
         return turns
 
+    def warm_up(self) -> None:
+        """Run every step once on a throwaway message; stores nothing.
+
+        The first turn through a fresh process pays for lazy start-up (torch's first forward pass,
+        first-call imports): about half a second here. A server worker warms up before it takes
+        requests, so its first customer does not wait, and while it would hold the GIL its event
+        loop is not yet reading requests that other workers could have ordered after it.
+        """
+        self.annotate([("warm-up", "hello")])
+
     def _respond_wave(self, messages: list[tuple[str, str]]) -> list[Reply]:
         turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages))
         replies, records = [], []

@@ -168,3 +168,10 @@ def test_faq_admin_is_live_and_persisted(demo_bot_dir: Path, tmp_path: Path) -> 
     reopened.delete_faq("pet-insurance")
     assert "pet-insurance" not in reopened.respond("f4", "Do you offer pet insurance for dogs and cats?").faq_ids
     reopened.close()
+
+
+def test_warm_up_runs_the_pipeline_and_stores_nothing(demo_agent: Agent) -> None:
+    demo_agent.warm_up()
+    assert demo_agent.store.list_conversations() == []
+    reply = demo_agent.respond("after-warm-up", "where is my card?")
+    assert reply.text and [c.id for c in demo_agent.store.list_conversations()] == ["after-warm-up"]

@@ -17,6 +17,7 @@ its settings to the workers in environment variables, read only here:
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -103,6 +104,11 @@ def app_from_env() -> FastAPI:
     workers = int(os.environ.get(ENV_WORKERS, "1"))
     _share_cpu(workers)
     agent = Agent.load(bot_dir, store_url=os.environ.get(ENV_STORE) or None)
+    agent.warm_up()
+    # The loaded models are millions of long-lived objects; without this, the first full garbage
+    # collection (often during a worker's first requests) walks them all and stalls the worker.
+    gc.collect()
+    gc.freeze()
     keys = load_api_keys(os.environ.get(ENV_KEYS), agent.config.http.api_keys_path(agent.bot.path))
     return create_app(agent, keys, metrics_dir=os.environ.get(ENV_METRICS) or None, close_agent=True)
 
