@@ -107,6 +107,9 @@ class DialogConfig(_Strict):
     handoff_after_fallbacks: int = Field(3, ge=1, le=20)
     negative_sentiment: float = Field(-0.7, ge=-1.0, le=0.0)
     history_turns: int = Field(6, ge=0, le=100)
+    # An intent under `intents.confident` answers anyway when the best FAQ hit is one of its own FAQs:
+    # the classifier and the retrieval agree (BENCHMARKS.md, issue 3). False: the bar alone decides.
+    faq_agreement: bool = True
 
 
 class LimitsConfig(_Strict):

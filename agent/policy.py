@@ -4,8 +4,11 @@ Rules, in order (the first that applies answers):
 
 1. Handed over already   -> tell the customer a person will reply.
 2. Pending question      -> the customer named the detail we asked for: answer the waiting intent.
-3. Asked for a person    -> handoff.          4. Strong negative sentiment -> handoff.
+3. Asked for a person    -> handoff, in the human_handoff template's words (phone, hours).
+4. Strong negative sentiment -> handoff.
 5. Confident intent whose template takes an entity the customer named -> template (most specific).
+   An intent under the `confident` bar still counts as confident when the best FAQ hit belongs to
+   it: two independent readings of the message (classifier, retrieval) agree.
 6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live).
 7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
 8. Confident intent      -> template with graph facts, or a question for a missing required slot.
@@ -74,8 +77,11 @@ class Policy:
                 return decision
 
         confident = not intent.out_of_scope and intent.confidence >= self.config.intents.confident
+        agreed = not intent.out_of_scope and not confident and self._faq_agrees(turn)
+        confident = confident or agreed
+        why = f"{intent.confidence:.2f}, best FAQ hit agrees" if agreed else f"{intent.confidence:.2f}"
         if confident and intent.name == HANDOFF_INTENT:
-            return Decision(persona.handoff, "handoff", "customer asked for a person", handoff=True)
+            return self._asked_for_person()
         if turn.sentiment <= self.config.dialog.negative_sentiment:
             return Decision(
                 persona.handoff, "handoff", f"strong negative sentiment ({turn.sentiment:.2f})", handoff=True
@@ -83,7 +89,8 @@ class Policy:
         if confident and self.templates.has(intent.name):
             slots = self.templates.fill_slots(intent.name, turn.graph.entities, state.slots)
             if slots:
-                return self._template(intent.name, slots, state, f"intent {intent.name} with {', '.join(slots)} known")
+                reason = f"intent {intent.name} ({why}) with {', '.join(slots)} known"
+                return self._template(intent.name, slots, state, reason)
 
         best = turn.faq_hits[0] if turn.faq_hits else None
         if best is not None and best.score >= self.config.faq.answer_threshold:
@@ -93,9 +100,28 @@ class Policy:
             return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")
 
         if confident and self.templates.has(intent.name):
-            return self._template(intent.name, {}, state, f"intent {intent.name} ({intent.confidence:.2f})")
+            return self._template(intent.name, {}, state, f"intent {intent.name} ({why})")
 
         return self._fallback(state, persona.clarify, f"low confidence ({intent.name} {intent.confidence:.2f})")
+
+    def _asked_for_person(self) -> Decision:
+        """Handoff on request, in the words of the bot's `human_handoff` template when it has one.
+
+        That template can say how else to reach a person (phone, hours); persona.handoff, used for
+        the handoffs the bot decides on its own, stays the short notice.
+        """
+        reason = "customer asked for a person"
+        if self.templates.has(HANDOFF_INTENT):
+            result = self.templates.render(HANDOFF_INTENT, {})
+            if isinstance(result, Rendered):
+                return Decision(result.text, "handoff", reason, facts=result.facts, handoff=True)
+        return Decision(self.config.persona.handoff, "handoff", reason, handoff=True)
+
+    def _faq_agrees(self, turn: Turn) -> bool:
+        """Whether the best FAQ hit is one of the predicted intent's own FAQs (`intent:` in faq.yaml)."""
+        if not self.config.dialog.faq_agreement or not turn.faq_hits or turn.intent is None:
+            return False
+        return turn.faq_hits[0].intent == turn.intent.name
 
     def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
         result = self.templates.render(intent, slots)
