@@ -95,10 +95,15 @@ def main() -> None:
     parser.add_argument("--details", default=None, help="write every item's scored replies to this JSONL file")
     parser.add_argument("--epochs", type=int, default=None, help="decoder.training.epochs (default: bot.yaml's)")
     parser.add_argument("--draft", action="store_true", help="decoder.prompt_draft: the policy's answer in the prompt")
+    parser.add_argument(
+        "--decoding", default=None, help='decoder.decoding settings as JSON, e.g. \'{"no_repeat_ngram_size": 6}\''
+    )
     args = parser.parse_args()
     work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
     training = {k: v for k, v in (("max_minutes", args.minutes), ("epochs", args.epochs)) if v is not None}
-    options = {"prompt_draft": True} if args.draft else {}
+    options: dict[str, object] = {"prompt_draft": True} if args.draft else {}
+    if args.decoding:
+        options["decoding"] = json.loads(args.decoding)
     bot_dir = prepare(args.base, work, Path(args.model) if args.model else None, training, options)
     items = yaml.safe_load((ROOT / "bench" / "quality_set.yaml").read_text())["items"]
     agent = Agent.load(bot_dir, store_url="sqlite:///:memory:")
@@ -139,6 +144,8 @@ def main() -> None:
             ground_texts += [f.value for f in rendered.facts]
         # The persona's fixed messages (fallback, handoff ...) are the bot owner's words, like a template's.
         ground_texts += persona
+        if turn.decision is not None and turn.decision.source == "handoff":
+            ground_texts.append(turn.decision.text)  # the human_handoff template: the owner's fixed words too
         source_claims = claims("\n".join(ground_texts))
         source_names = guard.names("\n".join(ground_texts)) | guard.names(item["message"])
         source_names |= {m.id for m in turn.graph.entities}
