@@ -65,6 +65,9 @@ class IntentConfig(_Strict):
     # What "auto" aims at: the highest p(oos) value that still catches this share of the held-out `oos`
     # examples; None: the value that maximises held-out in-scope accuracy + out-of-scope recall instead.
     oos_recall_target: float | None = Field(0.90, gt=0.0, le=1.0)
+    # Weight of the distance to the nearest in-scope example in the out-of-scope score (agent/steps/neighbours.py);
+    # 0 turns it off. Needs `oos_probability: auto` and `oos` examples: it replaces that rule's p(oos) threshold.
+    knn_weight: float = Field(0.0, ge=0.0, lt=1.0)
     confident: float = Field(0.50, ge=0.0, le=1.0)
     epochs: int = Field(300, ge=1, le=10000)
     learning_rate: float = Field(0.05, gt=0.0)
@@ -80,6 +83,11 @@ class IntentConfig(_Strict):
     def _ordered(self) -> IntentConfig:
         if self.confident < self.oos_threshold:
             raise ValueError(f"confident ({self.confident}) must be >= oos_threshold ({self.oos_threshold})")
+        if self.knn_weight > 0 and self.oos_probability != "auto":
+            raise ValueError(
+                f"knn_weight ({self.knn_weight}) needs oos_probability: auto (its threshold is chosen on held-out "
+                f"training rows); got oos_probability: {self.oos_probability}"
+            )
         if isinstance(self.oos_probability, float) and not 0.0 < self.oos_probability <= 1.0:
             raise ValueError(f"oos_probability ({self.oos_probability}) must be in (0, 1], 'auto' or null")
         return self

@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from agent.config import BotConfig
+from pydantic import ValidationError
+
+from agent.config import BotConfig, IntentConfig
 from agent.exceptions import ConfigError
 
 
@@ -29,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="W",
         help="`intents.lexical_weight`: blend a TF-IDF model's probabilities with this weight (0 off, 0.5 equal)",
+    )
+    intents.add_argument(
+        "--knn-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="`intents.knn_weight`: blend the distance to the nearest in-scope example into the out-of-scope score "
+        "(needs --oos-probability auto)",
     )
     intents.add_argument(
         "--oos-probability",
@@ -74,6 +84,16 @@ def load_settings(args: argparse.Namespace) -> BotConfig:
     choice = getattr(args, "oos_probability", None)
     if choice is not None:
         intents = intents.model_copy(update={"oos_probability": _oos_probability(choice)})
+    knn = getattr(args, "knn_weight", None)
+    if knn is not None:
+        if not 0.0 <= knn < 1.0:
+            raise ConfigError(f"--knn-weight {knn}: expected a number in [0, 1).")
+        intents = intents.model_copy(update={"knn_weight": knn})
+    try:  # the overrides together must still make a valid `intents` section
+        intents = IntentConfig.model_validate(intents.model_dump())
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"eval intents settings: {message}.") from None
     return config.model_copy(update={"intents": intents})
 
 

@@ -39,6 +39,7 @@ class IntentEvalReport:
     temperature: float
     oos_threshold: float
     oos_probability: float | None
+    knn_threshold: float | None  # threshold of the blended p(oos) + nearest-distance score, when that rule is on
     finetune: dict[str, object] | None
     settings: dict[str, object] = field(default_factory=dict)
 
@@ -91,6 +92,7 @@ def evaluate_intents(
         temperature=round(classifier.temperature, 4),
         oos_threshold=config.intents.oos_threshold,
         oos_probability=classifier.oos_probability,
+        knn_threshold=round(classifier.neighbours.threshold, 4) if classifier.neighbours else None,
         finetune=asdict(trained.finetune) if trained.finetune else None,
         settings={"encoder": config.encoder.model_dump(), "intents": config.intents.model_dump()},
     )
@@ -115,6 +117,7 @@ def format_report(report: IntentEvalReport, train_csv: str, test_csv: str) -> st
         f"macro F1           {pct(m.macro_f1)}",
         f"operating point    confidence < {report.oos_threshold}"
         + (f" or p(oos) >= {report.oos_probability:.4f}" if report.oos_probability is not None else "")
+        + (f" or p(oos)+distance score >= {report.knn_threshold}" if report.knn_threshold is not None else "")
         + f"; temperature {report.temperature}",
     ]
     if report.unseen_test_labels:

@@ -35,6 +35,7 @@ from agent.config import IntentConfig
 from agent.exceptions import BuildError
 from agent.schemas import OOS
 from agent.steps.lexical import LEXICAL_FILE, LexicalModel
+from agent.steps.neighbours import NEIGHBOURS_FILE, NeighbourRule, out_of_fold_distances, pick_threshold
 from agent.types import IntentPrediction, IntentScore, Turn
 
 LEXICAL_STRENGTH = 10.0  # C of the lexical logistic regression (inverse L2 penalty)
@@ -56,6 +57,7 @@ class IntentClassifier:
         lexical: LexicalModel | None = None,
         lexical_temperature: float = 1.0,
         blend_temperature: float = 1.0,
+        neighbours: NeighbourRule | None = None,
     ) -> None:
         self.labels = labels
         self.weight = weight.astype(np.float32)  # (classes, dim)
@@ -68,6 +70,9 @@ class IntentClassifier:
         self.lexical = lexical  # present when trained with lexical_weight > 0
         self.lexical_temperature = float(lexical_temperature)
         self.blend_temperature = float(blend_temperature)
+        # With `knn_weight` > 0: p(oos) blended with the distance to the nearest in-scope example
+        # (agent/steps/neighbours.py) replaces the `oos_probability` rule.
+        self.neighbours = neighbours if self._oos_index is not None else None
 
     # --- training -----------------------------------------------------------
 
@@ -115,10 +120,28 @@ class IntentClassifier:
         oos_probability = _resolve_oos_probability(
             held_probs, y_held, oos_index, config.oos_threshold, config.oos_probability, config.oos_recall_target
         )
+        neighbours = None
+        if config.knn_weight > 0 and oos_probability is not None and oos_index is not None:
+            in_scope = y != oos_index
+            distances = out_of_fold_distances(embeddings, in_scope, folds)[held]
+            is_oos, base, right, p_oos = _held_out_outcomes(held_probs, y_held, oos_index, config.oos_threshold)
+            neighbours = NeighbourRule.fit(
+                embeddings[in_scope], config.knn_weight, p_oos, distances, is_oos, base, right, config.oos_recall_target
+            )
+            oos_probability = None  # the blended score's rule replaces the p(oos) one
         weight, bias = _train_head(embeddings, y, len(names), config)
         lexical = LexicalModel.fit(texts, y, len(names), LEXICAL_STRENGTH) if lexical_on and texts else None
         return cls(
-            names, weight, bias, temperature, config, oos_probability, lexical, lexical_temperature, blend_temperature
+            names,
+            weight,
+            bias,
+            temperature,
+            config,
+            oos_probability,
+            lexical,
+            lexical_temperature,
+            blend_temperature,
+            neighbours,
         )
 
     # --- inference ----------------------------------------------------------
@@ -140,15 +163,19 @@ class IntentClassifier:
     ) -> list[IntentPrediction]:
         """The intent of each embedding (and message, for the lexical model), out of scope by class or threshold."""
         probs = self.probabilities(embeddings, texts)
+        far = None
+        if self.neighbours is not None and self._oos_index is not None:
+            far = self.neighbours.flags(probs[:, self._oos_index], embeddings)
         results = []
-        for row in probs:
+        for i, row in enumerate(probs):
             order = np.argsort(-row)
             top = [IntentScore(name=self.labels[i], confidence=round(float(row[i]), 4)) for i in order[:top_k]]
             best = int(order[0])
             if best == self._oos_index:
                 results.append(IntentPrediction(name=OOS, confidence=float(row[best]), out_of_scope=True, top=top))
                 continue
-            if self.oos_probability is not None and row[self._oos_index] >= self.oos_probability:
+            by_rule = far is not None and bool(far[i])
+            if by_rule or (self.oos_probability is not None and row[self._oos_index] >= self.oos_probability):
                 p_oos = float(row[self._oos_index])
                 results.append(IntentPrediction(name=OOS, confidence=p_oos, out_of_scope=True, top=top))
                 continue
@@ -184,6 +211,9 @@ class IntentClassifier:
         (folder / LEXICAL_FILE).unlink(missing_ok=True)
         if self.lexical is not None:
             self.lexical.save(folder)
+        (folder / NEIGHBOURS_FILE).unlink(missing_ok=True)
+        if self.neighbours is not None:
+            self.neighbours.save(folder)
         (folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
@@ -192,6 +222,7 @@ class IntentClassifier:
             meta = json.loads((folder / "meta.json").read_text())
             arrays = np.load(folder / "head.npz")
             lexical = LexicalModel.load(folder) if config.lexical_weight > 0 else None
+            neighbours = NeighbourRule.load(folder) if config.knn_weight > 0 else None
             return cls(
                 meta["labels"],
                 arrays["weight"],
@@ -202,6 +233,7 @@ class IntentClassifier:
                 lexical,
                 meta.get("lexical_temperature", 1.0),
                 meta.get("blend_temperature", 1.0),
+                neighbours,
             )
         except (OSError, KeyError, ValueError, pickle.UnpicklingError) as exc:
             raise BuildError(
@@ -328,25 +360,20 @@ def _resolve_oos_probability(
     is_oos = y == oos_index
     if not is_oos.any() or is_oos.all():
         return None
-    in_scope = probs.copy()
-    in_scope[:, oos_index] = -1.0
-    best = in_scope.argmax(1)
-    confidence = in_scope.max(1)
-    p_oos = probs[:, oos_index]
-    # Out of scope without the rule: the oos class wins, or no in-scope class is confident enough.
-    base = (p_oos > confidence) | (confidence < floor)
-    right = best == y
+    is_oos, base, right, p_oos = _held_out_outcomes(probs, y, oos_index, floor)
     # Rounded to 4 places, never 0 (a rule that flags every message is no rule).
     candidates = np.unique(np.concatenate([np.maximum(np.round(p_oos, 4), 1e-4), [1.0]]))
-    if recall_target is not None:
-        recall = np.array([np.mean(base[is_oos] | (p_oos[is_oos] >= t)) for t in candidates])
-        reached = candidates[recall >= recall_target - 1e-12]
-        return float(reached.max()) if len(reached) else float(candidates.min())
-    scores = []
-    for threshold in candidates:
-        flagged = base | (p_oos >= threshold)
-        scores.append(np.mean(~flagged[~is_oos] & right[~is_oos]) + np.mean(flagged[is_oos]))
-    scores_arr = np.asarray(scores)
-    ties = candidates[scores_arr >= scores_arr.max() - 1e-12]
-    # Among equally good values, the middle one keeps a margin on both sides.
-    return float(ties[len(ties) // 2])
+    return pick_threshold(p_oos, is_oos, base, right, recall_target, candidates)
+
+
+def _held_out_outcomes(
+    probs: np.ndarray, y: np.ndarray, oos_index: int, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Of held-out rows: which are `oos`, which are out of scope without any extra rule (the oos class
+    wins, or no in-scope class reaches `floor`), which in-scope rows get the right intent, and p(oos)."""
+    in_scope = probs.copy()
+    in_scope[:, oos_index] = -1.0
+    confidence = in_scope.max(1)
+    p_oos = probs[:, oos_index]
+    base = (p_oos > confidence) | (confidence < floor)
+    return y == oos_index, base, in_scope.argmax(1) == y, p_oos

@@ -85,6 +85,15 @@ def test_eval_intents_with_the_lexical_blend(intent_files, capsys) -> None:
     assert out["in_scope_accuracy"] == 1.0
 
 
+def test_eval_intents_with_the_neighbour_rule(intent_files, capsys) -> None:
+    train, test = intent_files
+    tail = ["--oos-probability", "auto", "--knn-weight", "0.5", "--json"]
+    out = run_json(capsys, ["eval", "intents", "--train", str(train), "--test", str(test), *tail])
+    assert out["settings"]["intents"]["knn_weight"] == 0.5
+    assert out["oos_probability"] is None and out["knn_threshold"] is not None  # it replaces the p(oos) rule
+    assert out["oos_recall"] == 1.0
+
+
 def test_eval_faq_ranks_the_right_entry(tmp_path: Path, capsys) -> None:
     faq = write_csv(
         tmp_path / "faq.csv",
@@ -110,6 +119,7 @@ def test_eval_faq_ranks_the_right_entry(tmp_path: Path, capsys) -> None:
         (["--label-column", "category"], "line 1: missing column 'category'"),
         (["--oos-probability", "2"], "--oos-probability '2'"),
         (["--lexical-weight", "1.5"], "--lexical-weight 1.5"),
+        (["--knn-weight", "0.5"], "knn_weight (0.5) needs oos_probability: auto"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(intent_files, capsys, argv_tail, expected) -> None:
