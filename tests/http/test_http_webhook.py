@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from agent import Agent
 from agent.config import HttpConfig, WebhookConfig
 from agent.http import ApiKeys, create_app
+from agent.policy import Policy
 
 KEYS = ApiKeys.parse("chat-key:chat", "test keys")
 CHAT = {"Authorization": "Bearer chat-key"}
@@ -89,7 +90,8 @@ def test_handoff_event_is_retried_until_delivered(agent: Agent) -> None:
             assert first.status_code == 200
             reply = handoff(client, "hand-1")
             assert reply["handoff"] is True and reply["source"] == "handoff"
-            assert reply["text"] == agent.config.persona.handoff  # the reply says so
+            # The reply says so, in the words of the bot's human_handoff template (how else to reach a person).
+            assert reply["text"] == agent.step(Policy).templates.render("human_handoff", {}).text
             receiver.wait_for(3)
             time.sleep(0.3)
             assert len(receiver.calls) == 3  # two failures, then delivered: no more attempts
