@@ -167,14 +167,14 @@ class IntentClassifier:
         if self.neighbours is not None and self._oos_index is not None:
             far = self.neighbours.flags(probs[:, self._oos_index], embeddings)
         results = []
-        for i, row in enumerate(probs):
+        for n, row in enumerate(probs):
             order = np.argsort(-row)
             top = [IntentScore(name=self.labels[i], confidence=round(float(row[i]), 4)) for i in order[:top_k]]
             best = int(order[0])
             if best == self._oos_index:
                 results.append(IntentPrediction(name=OOS, confidence=float(row[best]), out_of_scope=True, top=top))
                 continue
-            by_rule = far is not None and bool(far[i])
+            by_rule = far is not None and bool(far[n])
             if by_rule or (self.oos_probability is not None and row[self._oos_index] >= self.oos_probability):
                 p_oos = float(row[self._oos_index])
                 results.append(IntentPrediction(name=OOS, confidence=p_oos, out_of_scope=True, top=top))
