@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="decoder.training.epochs (default: bot.yaml's)")
     parser.add_argument("--draft", action="store_true", help="decoder.prompt_draft: the policy's answer in the prompt")
     parser.add_argument(
-        "--decoding", default=None, help='decoder.decoding settings as JSON, e.g. \'{"no_repeat_ngram_size": 6}\''
+        "--decoding", default=None, help="decoder.decoding settings as JSON, e.g. '{\"no_repeat_ngram_size\": 6}'"
     )
     args = parser.parse_args()
     work = Path(args.work or f"/tmp/decoder-bench-{args.base.replace('/', '_')}")
