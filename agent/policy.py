@@ -119,9 +119,9 @@ class Policy:
 
     def _faq_agrees(self, turn: Turn) -> bool:
         """Whether the best FAQ hit is one of the predicted intent's own FAQs (`intent:` in faq.yaml)."""
-        if not self.config.dialog.faq_agreement or not turn.faq_hits or turn.intent is None:
+        if not self.config.dialog.faq_agreement or not turn.faq_hits:
             return False
-        return turn.faq_hits[0].intent == turn.intent.name
+        return turn.intent is not None and turn.faq_hits[0].intent == turn.intent.name
 
     def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
         result = self.templates.render(intent, slots)

@@ -357,10 +357,9 @@ def _resolve_oos_probability(
         return None
     if setting != "auto":
         return float(setting)
-    is_oos = y == oos_index
+    is_oos, base, right, p_oos = _held_out_outcomes(probs, y, oos_index, floor)
     if not is_oos.any() or is_oos.all():
         return None
-    is_oos, base, right, p_oos = _held_out_outcomes(probs, y, oos_index, floor)
     # Rounded to 4 places, never 0 (a rule that flags every message is no rule).
     candidates = np.unique(np.concatenate([np.maximum(np.round(p_oos, 4), 1e-4), [1.0]]))
     return pick_threshold(p_oos, is_oos, base, right, recall_target, candidates)

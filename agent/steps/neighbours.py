@@ -78,13 +78,12 @@ def pick_threshold(
         recall = np.array([np.mean(base[is_oos] | (score[is_oos] >= t)) for t in candidates])
         reached = candidates[recall >= recall_target - 1e-12]
         return float(reached.max()) if len(reached) else float(candidates.min())
-    scores = np.array(
-        [
-            np.mean(~(base | (score >= t))[~is_oos] & right[~is_oos]) + np.mean((base | (score >= t))[is_oos])
-            for t in candidates
-        ]
-    )
-    ties = candidates[scores >= scores.max() - 1e-12]
+    totals = []
+    for threshold in candidates:
+        flagged = base | (score >= threshold)
+        totals.append(np.mean(~flagged[~is_oos] & right[~is_oos]) + np.mean(flagged[is_oos]))
+    best = np.asarray(totals)
+    ties = candidates[best >= best.max() - 1e-12]
     return float(ties[len(ties) // 2])
 
 

@@ -4,7 +4,7 @@ VADER's compound score runs from -1 (very negative) to +1 (very positive);
 the dialog manager hands over below `dialog.negative_sentiment` in bot.yaml.
 
 VADER is a general-purpose lexicon: it reads "failed", "stolen", "fraud" and
-"declined" as strongly negative, yet in a support chat they name the topic,
+"rejected" as strongly negative, yet in a support chat they name the topic,
 not the customer's mood ("my payment failed, do I lose the money?" scored -0.72
 and was handed to a person instead of answered). Those topic words are taken
 out of the lexicon; words of feeling ("furious", "useless", "worst") stay.
