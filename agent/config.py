@@ -118,6 +118,9 @@ class DialogConfig(_Strict):
     # An intent under `intents.confident` answers anyway when the best FAQ hit is one of its own FAQs:
     # the classifier and the retrieval agree (BENCHMARKS.md, issue 3). False: the bar alone decides.
     faq_agreement: bool = True
+    # When the runner-up intent is within this much probability of the best one and the best FAQ hit
+    # is one of the runner-up's own FAQs, the runner-up is taken: retrieval breaks the near-tie. 0: off.
+    faq_tiebreak: float = Field(0.05, ge=0.0, le=1.0)
 
 
 class LimitsConfig(_Strict):

@@ -8,7 +8,8 @@ Rules, in order (the first that applies answers):
 4. Strong negative sentiment -> handoff.
 5. Confident intent whose template takes an entity the customer named -> template (most specific).
    An intent under the `confident` bar still counts as confident when the best FAQ hit belongs to
-   it: two independent readings of the message (classifier, retrieval) agree.
+   it: two independent readings of the message (classifier, retrieval) agree. When the top two
+   intents are nearly tied (`dialog.faq_tiebreak`), the one the best FAQ hit belongs to is taken.
 6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live).
 7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
 8. Confident intent      -> template with graph facts, or a question for a missing required slot.
@@ -24,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.config import BotConfig
+from agent.schemas import OOS
 from agent.templates import Ask, Rendered, TemplateEngine
-from agent.types import Decision, Pending, SessionState, Turn
+from agent.types import Decision, IntentPrediction, Pending, SessionState, Turn
 
 HANDOFF_INTENT = "human_handoff"
 
@@ -76,10 +78,15 @@ class Policy:
                 decision.intent = pending.intent
                 return decision
 
+        broken = self._tie_broken(turn)
+        if broken is not None:
+            turn.intent = intent = broken
         confident = not intent.out_of_scope and intent.confidence >= self.config.intents.confident
         agreed = not intent.out_of_scope and not confident and self._faq_agrees(turn)
         confident = confident or agreed
         why = f"{intent.confidence:.2f}, best FAQ hit agrees" if agreed else f"{intent.confidence:.2f}"
+        if broken is not None:
+            why += f", near-tie with {broken.top[0].name} broken by the best FAQ hit"
         if confident and intent.name == HANDOFF_INTENT:
             return self._asked_for_person()
         if turn.sentiment <= self.config.dialog.negative_sentiment:
@@ -116,6 +123,18 @@ class Policy:
             if isinstance(result, Rendered):
                 return Decision(result.text, "handoff", reason, facts=result.facts, handoff=True)
         return Decision(self.config.persona.handoff, "handoff", reason, handoff=True)
+
+    def _tie_broken(self, turn: Turn) -> IntentPrediction | None:
+        """The runner-up intent, when it is within `faq_tiebreak` of the best and owns the best FAQ hit."""
+        intent, margin = turn.intent, self.config.dialog.faq_tiebreak
+        if intent is None or intent.out_of_scope or margin <= 0 or not turn.faq_hits or len(intent.top) < 2:
+            return None
+        first, second = intent.top[0], intent.top[1]
+        if first.name != intent.name or first.confidence - second.confidence > margin:
+            return None
+        if turn.faq_hits[0].intent != second.name or second.name == OOS:
+            return None
+        return IntentPrediction(name=second.name, confidence=second.confidence, out_of_scope=False, top=intent.top)
 
     def _faq_agrees(self, turn: Turn) -> bool:
         """Whether the best FAQ hit is one of the predicted intent's own FAQs (`intent:` in faq.yaml)."""

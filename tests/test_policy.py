@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent import Agent
 from agent.policy import Policy
-from agent.types import FaqHit, IntentPrediction, SessionState, Turn
+from agent.types import FaqHit, IntentPrediction, IntentScore, SessionState, Turn
 
 
 def _turn(intent: str, confidence: float, faq_intents: list[str | None], text: str = "a message") -> Turn:
@@ -57,3 +57,33 @@ def test_asking_for_a_person_gets_the_handoff_template(demo_agent: Agent) -> Non
     angry = _turn("card_arrival", 0.99, [])
     angry.sentiment = -0.95
     assert policy.decide(angry).text == policy.config.persona.handoff
+
+
+def _tied(first: float, second: float, faq_intents: list[str | None]) -> Turn:
+    turn = _turn("transfer_into_account", first, faq_intents)
+    turn.intent.top = [
+        IntentScore(name="transfer_into_account", confidence=first),
+        IntentScore(name="top_up_limits", confidence=second),
+    ]
+    return turn
+
+
+def test_the_best_faq_hit_breaks_a_near_tie_between_two_intents(demo_agent: Agent) -> None:
+    policy = _policy(demo_agent)
+    turn = _tied(0.49, 0.48, ["top_up_limits"])
+    decision = policy.decide(turn)
+    assert decision.source == "template" and "near-tie with transfer_into_account" in decision.reason
+    assert turn.intent.name == "top_up_limits"  # the trace shows the intent that answered
+    assert policy.templates.render("top_up_limits", {}).text == decision.text
+    # Not a near-tie, or the hit belongs to neither: the classifier's choice stands.
+    assert _policy(demo_agent).decide(wide := _tied(0.60, 0.30, ["top_up_limits"])).source == "template"
+    assert wide.intent.name == "transfer_into_account"
+    policy.decide(other := _tied(0.49, 0.48, ["card_arrival"]))
+    assert other.intent.name == "transfer_into_account"
+
+
+def test_the_tiebreak_can_be_switched_off(demo_agent: Agent) -> None:
+    policy = _policy(demo_agent)
+    config = policy.config.model_copy(update={"dialog": policy.config.dialog.model_copy(update={"faq_tiebreak": 0.0})})
+    Policy(config, policy.templates).decide(turn := _tied(0.49, 0.48, ["top_up_limits"]))
+    assert turn.intent.name == "transfer_into_account"
