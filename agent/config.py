@@ -147,11 +147,11 @@ class TrainingConfig(_Strict):
     """Fine-tuning the decoder on the bot's own answers."""
 
     method: Literal["auto", "full", "lora"] = "auto"  # auto: full below 200M parameters, LoRA above
-    epochs: int = Field(12, ge=1, le=1000)
+    epochs: int = Field(30, ge=1, le=1000)
     batch_size: int = Field(16, ge=1, le=1024)
     learning_rate: float = Field(2e-3, gt=0.0)
     val_fraction: float = Field(0.1, gt=0.0, lt=0.5)
-    patience: int = Field(2, ge=1, le=100)  # evaluations without validation improvement before stopping
+    patience: int = Field(3, ge=1, le=100)  # evaluations without validation improvement before stopping
     max_minutes: float = Field(5.0, gt=0.0)  # wall-clock budget; the best checkpoint so far is kept
     augment: int = Field(1, ge=0, le=10)  # noisy copies of each customer message (typos, case, punctuation)
     lora_r: int = Field(8, ge=1, le=256)
@@ -164,7 +164,13 @@ class ScratchModelConfig(_Strict):
     layers: int = Field(3, ge=1, le=48)
     width: int = Field(192, ge=32, le=4096)
     heads: int = Field(4, ge=1, le=64)
-    vocab_size: int = Field(2048, ge=300, le=100_000)  # byte-level BPE trained on the bot's own text
+    vocab_size: int = Field(8192, ge=300, le=100_000)  # byte-level BPE trained on the bot's own text
+    # Let BPE merges cross spaces, so the phrases the bot's answers repeat ("per withdrawal (minimum")
+    # become single tokens: sequences are ~4x shorter, so an epoch is ~4x faster, and the model makes
+    # ~3x fewer choices per answer (BENCHMARKS.md, issue 3). False: one word at most per token, as GPT-2.
+    phrase_tokens: bool = True
+    # Dropout slows a small model that must learn the bot's answers closely; 0.1 is GPT-2's own value.
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
 
 
 class RemoteDecoderConfig(_Strict):

@@ -2,7 +2,10 @@
 
 Bases:
 - "scratch": a small GPT-2 built from a config, with a byte-level BPE tokenizer trained
-  on the bot's own text (nothing pretrained exists offline; a few MB of weights).
+  on the bot's own text (nothing pretrained exists offline; a few MB of weights). Its merges
+  may cross spaces, so a phrase the answers repeat ("per withdrawal (minimum") is one token:
+  a model that makes a few dozen choices per answer instead of a few hundred learns the
+  bot's answers within the first-run budget on a CPU.
 - "minilm": the MiniLM sentence encoder loaded as a causal LM (`is_decoder=True`),
   warm-starting from weights this machine has.
 - anything else: a Hugging Face causal LM name or folder (GPT-2, Llama, Qwen ...).
@@ -77,25 +80,33 @@ def build_base(config: DecoderConfig, corpus: list[str]) -> tuple[Any, Any]:
 
 
 def _scratch(config: DecoderConfig, corpus: list[str]) -> tuple[Any, Any]:
-    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        corpus,
-        vocab_size=config.scratch.vocab_size,
+    size = config.scratch
+    bpe = Tokenizer(models.BPE())
+    # Without GPT-2's word-splitting regex a merge may span words: frequent phrases become one token.
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=not size.phrase_tokens)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=size.vocab_size,
         min_frequency=2,
         special_tokens=list(SPECIALS.values()),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # any byte can be written, seen or not
+        max_token_length=64,
         show_progress=False,
     )
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **SPECIALS)
-    size = config.scratch
+    bpe.train_from_iterator(corpus, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, **SPECIALS)
     gpt = GPT2Config(
         vocab_size=len(tokenizer),
         n_positions=config.max_prompt_tokens + config.decoding.max_new_tokens + 8,
         n_embd=size.width,
         n_layer=size.layers,
         n_head=size.heads,
+        resid_pdrop=size.dropout,
+        embd_pdrop=size.dropout,
+        attn_pdrop=size.dropout,
         bos_token_id=tokenizer.eos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

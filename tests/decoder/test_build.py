@@ -69,3 +69,27 @@ def test_train_builds_and_skips_the_decoder(tmp_path: Path, encoder: Encoder) ->
     config["decoder"] = {**TINY_DECODER, "decoding": {"max_new_tokens": 8, "mode": "beam"}}
     (folder / "bot.yaml").write_text(yaml.safe_dump(config))
     assert "decoder" in build(load_bot(folder), encoder=encoder, progress=False).skipped
+
+
+def test_scratch_tokenizer_learns_phrases_and_round_trips(tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from agent.config import DecoderConfig
+    from agent.decoder.training import build_base, save
+
+    answer = "Above the free allowance we charge 2% per withdrawal (minimum EUR 1.00)."
+    corpus = [f"intent: cash_{i}\nanswer: {answer}" for i in range(40)] + ["something else entirely, 42 times"] * 5
+    phrases = DecoderConfig(scratch={"vocab_size": 400})
+    words = DecoderConfig(scratch={"vocab_size": 400, "phrase_tokens": False})
+    model, tokenizer = build_base(phrases, corpus)
+    _, word_tokenizer = build_base(words, corpus)
+    ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    assert len(ids) < len(word_tokenizer(answer, add_special_tokens=False)["input_ids"])
+    assert any(" " in tokenizer.decode([i]).strip() for i in ids)  # some token spans words
+    assert tokenizer.decode(ids) == answer
+    save(model, tokenizer, tmp_path / "decoder")
+    loaded = AutoTokenizer.from_pretrained(str(tmp_path / "decoder"))
+    unseen = "Ünïcode and numbers 9,876 never seen"  # byte-level: anything can be written
+    assert loaded(unseen)["input_ids"] == tokenizer(unseen)["input_ids"]
+    assert loaded.decode(loaded(unseen)["input_ids"]) == unseen
+    assert model.config.resid_pdrop == 0.0 and len(tokenizer) <= 400
