@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = [r["text"] for r in read_rows("banking77/test.csv")][: args.turns]
     with tempfile.TemporaryDirectory() as tmp:
-        agent = Agent.load(args.bot, train=True, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
+        agent = Agent.load(args.bot, train=True, decoder=False, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
         for text in texts[:20]:  # warm-up: first calls pay for lazy initialisation
             agent.encoder.encode([text])
             agent.respond("warmup", text)

@@ -186,7 +186,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if args.throughput_conversations:
-            agent = Agent.load(args.bot, train=True, store_url=f"sqlite:///{tmp / 'throughput.db'}")
+            agent = Agent.load(args.bot, train=True, decoder=False, store_url=f"sqlite:///{tmp / 'throughput.db'}")
             try:
                 log = synthetic_log(bot, args.throughput_conversations, seed=1)
                 out["throughput_no_decoder"] = measure_throughput(agent, log, args.batch_size, args.repeats)

@@ -108,7 +108,8 @@ def load_agent(
 
     stale = stale_artifacts(bot)
     if stale:
-        emit(LoadEvent("train", "running", f"{', '.join(stale)} missing or out of date; the first run takes ~30 s"))
+        took = "a few minutes (the decoder is fine-tuned)" if "decoder" in stale else "~30 s"
+        emit(LoadEvent("train", "running", f"{', '.join(stale)} missing or out of date; the first run takes {took}"))
         store = Store(store_url or bot.store_url)
         try:
             console = line_console(lambda line: emit(LoadEvent("train", "running", line)))
