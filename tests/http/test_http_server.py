@@ -178,7 +178,7 @@ def test_faq_added_through_one_worker_answers_in_every_worker(postgres_server: S
     created = httpx.post(f"{server.url}/v1/faq", json=entry, headers=ADMIN, timeout=60)
     assert created.status_code == 201, created.text
 
-    async def ask(rounds: int = 6) -> set[str]:
+    async def ask(rounds: int = 20) -> set[str]:  # stops as soon as both workers have answered
         workers: set[str] = set()
         limits = httpx.Limits(max_keepalive_connections=0)  # a new connection per request: spread over workers
         async with httpx.AsyncClient(base_url=server.url, headers=CHAT, timeout=120, limits=limits) as client:
