@@ -93,7 +93,7 @@ def _scratch(config: DecoderConfig, corpus: list[str]) -> tuple[Any, Any]:
         min_frequency=2,
         special_tokens=list(SPECIALS.values()),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # any byte can be written, seen or not
-        max_token_length=64,
+        max_token_length=64,  # phrases, not whole answers: the model still composes each reply
         show_progress=False,
     )
     bpe.train_from_iterator(corpus, trainer)
