@@ -32,7 +32,8 @@ async def measure(bot: str, texts: list[str], store_url: str) -> dict[str, objec
     app = ChatApp(bot, store_url=store_url, export_dir=tempfile.gettempdir())
     started = time.perf_counter()
     async with app.run_test(size=(100, 30)) as pilot:
-        while not isinstance(app.screen, ChatScreen):
+        # The chat screen must also have mounted its widgets: right after a first-run build it is pushed first.
+        while not isinstance(app.screen, ChatScreen) or not app.screen.query("#message"):
             if app.error is not None:
                 raise SystemExit(f"error: {app.error}")
             await pilot.pause(0.02)
