@@ -44,6 +44,13 @@ class FinetuneConfig(_Strict):
     label_smoothing: float = Field(0.1, ge=0.0, lt=1.0)
     max_length: int = Field(64, ge=8, le=512, description="tokens per message while training")
     augment: int = Field(0, ge=0, le=10, description="noisy copies (typos, casing, punctuation) per example")
+    members: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="encoders fine-tuned independently (seeds seed, seed+1, ...) and used together, their embeddings "
+        "concatenated: an ensemble; each member adds one fine-tuning's time",
+    )
     holdout: float = Field(
         0.05, ge=0.0, lt=0.5, description="share kept out of fine-tuning to calibrate confidence and thresholds"
     )

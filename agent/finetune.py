@@ -11,7 +11,13 @@ exactly what every step later reads from `turn.embedding`.
 
 The result is a complete Hugging Face encoder folder (weights, tokenizer and a
 `finetune.json` naming what it was trained from), loaded by `Encoder` like any
-other local model folder.
+other local model folder. With `members` above 1, `finetune_members` trains
+that many copies with different seeds (the same examples) into sub-folders of
+one ensemble folder; `Encoder` concatenates their embeddings. Independent
+tunings disagree on different messages, so the ensemble classifies, and
+separates out-of-scope messages, better than any one of them (BENCHMARKS.md,
+CLINC150), at the cost of one fine-tuning per member and one forward pass per
+member at run time.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.config import FinetuneConfig
-from agent.steps.encoder import Encoder
+from agent.steps.encoder import ENSEMBLE_FILE, Encoder
 
 FINETUNE_META = "finetune.json"
 
@@ -44,6 +50,51 @@ class FinetuneReport:
     final_loss: float
     seconds: float
     path: str
+    members: int = 1
+
+
+def finetune_members(
+    encoder: Encoder,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    config: FinetuneConfig,
+    out: Path,
+    fingerprint: str,
+    progress: bool = False,
+) -> FinetuneReport:
+    """Fine-tune `config.members` copies of `encoder` (seeds `seed`, `seed + 1`, ...) into `out`.
+
+    One member is a plain encoder folder, as `finetune_encoder` writes it; several are sub-folders
+    `member-0`, `member-1`, ... listed in `out/ensemble.json`, written beside `out` and moved in
+    place once all are trained (an interrupted run never leaves a partial ensemble as `out`).
+    """
+    if config.members == 1:
+        return finetune_encoder(encoder, texts, labels, config, out, fingerprint, progress)
+    tmp = out.with_name(out.name + ".members")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    reports = []
+    for k in range(config.members):
+        member = config.model_copy(update={"seed": config.seed + k})
+        label = f"member {k + 1}/{config.members}, "
+        reports.append(
+            finetune_encoder(encoder, texts, labels, member, tmp / f"member-{k}", f"{fingerprint}-{k}", progress, label)
+        )
+    (tmp / ENSEMBLE_FILE).write_text(json.dumps({"members": [f"member-{k}" for k in range(config.members)]}))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.replace(out)
+    return FinetuneReport(
+        examples=reports[0].examples,
+        classes=reports[0].classes,
+        epochs=config.epochs,
+        steps=sum(r.steps for r in reports),
+        final_loss=round(float(np.mean([r.final_loss for r in reports])), 4),
+        seconds=round(sum(r.seconds for r in reports), 1),
+        path=str(out),
+        members=config.members,
+    )
 
 
 def finetune_encoder(
@@ -54,11 +105,13 @@ def finetune_encoder(
     out: Path,
     fingerprint: str,
     progress: bool = False,
+    label: str = "",
 ) -> FinetuneReport:
     """Train the top layers of a copy of `encoder` to separate `labels`; save the tuned encoder in `out`.
 
     `encoder` itself is left unchanged. `fingerprint` is written into the folder so
-    artifacts built with these weights can tell them from any other tuning.
+    artifacts built with these weights can tell them from any other tuning. `label`
+    prefixes the progress bars' descriptions (which ensemble member this is).
     """
     import copy
 
@@ -103,7 +156,7 @@ def finetune_encoder(
         if progress:  # lazily: the bar advances as batches train, with its rate and time left
             from agent.progress import track
 
-            description = f"fine-tuning epoch {epoch + 1}/{config.epochs}"
+            description = f"fine-tuning {label}epoch {epoch + 1}/{config.epochs}"
             steps = track(batches, description=description, total=len(batches), unit="batch")
         running = []
         for batch in steps:

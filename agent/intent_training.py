@@ -4,10 +4,11 @@ Without fine-tuning: encode the examples with the shared encoder, fit the
 softmax head (and the lexical model, `intents.lexical_weight`), calibrate on
 cross-validation folds. With `intents.finetune` on: keep a stratified slice of
 the examples aside (and, by default, every `oos` example), fine-tune the
-encoder on the rest (agent/finetune.py), save the tuned encoder in the build
-folder, then fit the head on every example's tuned embedding and calibrate
-confidence (and an "auto" out-of-scope threshold) on cross-validation folds
-over the rows the encoder never saw. From then on every step of the bot uses
+encoder on the rest (agent/finetune.py; `members` copies of it for an
+ensemble), save the tuned encoder in the build folder, then fit the head on
+every example's tuned embedding and calibrate confidence (and an "auto"
+out-of-scope threshold) on cross-validation folds over the rows the encoder
+never saw. From then on every step of the bot uses
 the tuned encoder.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.config import BotConfig, EncoderConfig, FinetuneConfig, IntentConfig
-from agent.finetune import FinetuneReport, finetune_encoder
+from agent.finetune import FinetuneReport, finetune_members
 from agent.schemas import OOS
 from agent.steps.encoder import Encoder
 from agent.steps.intents import IntentClassifier
@@ -71,7 +72,7 @@ def train_intents(
         holdout = calibration_rows(labels, config.finetune)
         held = set(holdout.tolist())
         keep = [i for i in range(len(texts)) if i not in held]
-        report = finetune_encoder(
+        report = finetune_members(
             encoder,
             [texts[i] for i in keep],
             [labels[i] for i in keep],

@@ -180,6 +180,8 @@ def sync_faq_index(
         unchanged = {e.id for e in entries if index.digests.get(e.id) == entry_digest(e)}
         if len(unchanged) == len(entries) == len(index.vector_ids):
             return 0
+        if not index.vector_ids:  # built with other weights (loaded empty): its width may be another encoder's
+            index = None
     if index is None:
         index = FaqIndex(lazy.dim, bot.config.faq, fingerprint)
     encoded = index.sync(entries, lambda texts: lazy.get().encode(texts, progress=progress))

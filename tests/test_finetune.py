@@ -6,14 +6,16 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from tinybot import write_tiny_bot
 
 from agent.botfolder import load_bot
 from agent.config import EncoderConfig, FinetuneConfig
 from agent.dialog import Agent
-from agent.finetune import finetune_encoder, noisy
-from agent.steps.encoder import Encoder, encoder_fingerprint
+from agent.exceptions import ConfigError
+from agent.finetune import finetune_encoder, finetune_members, noisy
+from agent.steps.encoder import ENSEMBLE_FILE, Encoder, encoder_fingerprint
 from agent.train import build
 
 TUNING = {"enabled": True, "epochs": 2, "layers": 1, "batch_size": 8, "holdout": 0.2, "learning_rate": 5e-4}
@@ -37,6 +39,34 @@ def test_tuned_folder_loads_as_an_encoder_and_moves_embeddings(tmp_path: Path, e
     assert encoder_fingerprint(EncoderConfig(model=str(out))) != encoder_fingerprint(
         EncoderConfig(model=str(tmp_path / "other"))
     )
+
+
+def test_members_form_one_ensemble_encoder(tmp_path: Path, encoder: Encoder) -> None:
+    texts = ["card fee", "monthly price", "lost my card", "card stolen", "hi", "hello there"]
+    labels = ["fee", "fee", "lost", "lost", "greet", "greet"]
+    out = tmp_path / "tuned"
+    config = FinetuneConfig(enabled=True, epochs=2, layers=1, batch_size=4, learning_rate=1e-3, members=2)
+    finetune_encoder(encoder, texts, labels, config, out, fingerprint="single")  # a plain folder it must replace
+    report = finetune_members(encoder, texts, labels, config, out, fingerprint="run-1")
+    assert report.members == 2 and report.steps == 2 * 4 and report.examples == 6
+    assert sorted(p.name for p in out.iterdir()) == [ENSEMBLE_FILE, "member-0", "member-1"]
+    assert not out.with_name("tuned.members").exists()
+
+    ensemble = Encoder(EncoderConfig(model=str(out)))
+    parts = [Encoder(EncoderConfig(model=str(out / f"member-{k}"))).encode(texts) for k in range(2)]
+    assert not np.allclose(parts[0], parts[1], atol=1e-4)  # different seeds, different encoders
+    vectors = ensemble.encode(texts)
+    assert ensemble.dim == 2 * encoder.dim and vectors.shape == (6, 2 * encoder.dim) and vectors.dtype == np.float32
+    assert np.allclose(vectors, np.concatenate(parts, axis=1) / np.sqrt(2), atol=1e-6)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)  # still unit length: dot = mean cosine
+    assert ensemble.fingerprint not in {
+        encoder.fingerprint,
+        encoder_fingerprint(EncoderConfig(model=str(out / "member-0"))),
+    }
+
+    (out / ENSEMBLE_FILE).write_text("{not json")
+    with pytest.raises(ConfigError, match=r"ensemble\.json is unreadable"):
+        Encoder(EncoderConfig(model=str(out)))
 
 
 def test_noisy_variants_are_small_edits() -> None:
@@ -66,6 +96,19 @@ def test_bot_with_finetuning_uses_the_tuned_encoder_everywhere(tmp_path: Path, e
     # Nothing changed: nothing is tuned or encoded again.
     second = build(load_bot(folder), encoder=encoder, progress=False)
     assert second.built == [] and second.faq_encoded == 0
+
+    # Two members: the bot's encoder becomes the ensemble, and the FAQ is encoded again with it.
+    config["intents"]["finetune"] = {**TUNING, "members": 2}
+    (folder / "bot.yaml").write_text(yaml.safe_dump(config))
+    ensemble = build(load_bot(folder), encoder=encoder, progress=False)
+    assert "intents" in ensemble.built and ensemble.faq_encoded == 1
+    assert (tuned_path / ENSEMBLE_FILE).is_file()
+    agent = Agent.load(folder, store_url=f"sqlite:///{tmp_path / 'b.db'}", encoder=encoder)
+    try:
+        assert agent.encoder.dim == 2 * encoder.dim
+        assert agent.respond("s2", "When is support open?").faq_ids[0] == "opening-hours"
+    finally:
+        agent.close()
 
     # Turning fine-tuning off retrains the head on the base encoder and re-encodes the FAQ with it.
     config["intents"]["finetune"] = {"enabled": False}

@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--finetune", action="store_true", help="fine-tune the encoder (as `intents.finetune.enabled: true`)"
     )
     intents.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        metavar="N",
+        help="`intents.finetune.members`: fine-tune N encoders with different seeds and use them together "
+        "(an ensemble; implies --finetune; N times the fine-tuning time)",
+    )
+    intents.add_argument(
         "--lexical-weight",
         type=float,
         default=None,
@@ -74,8 +82,12 @@ def load_settings(args: argparse.Namespace) -> BotConfig:
     else:
         config = BotConfig(name="eval")
     intents = config.intents
-    if getattr(args, "finetune", False):
-        intents = intents.model_copy(update={"finetune": intents.finetune.model_copy(update={"enabled": True})})
+    members = getattr(args, "members", None)
+    if members is not None and not 1 <= members <= 8:
+        raise ConfigError(f"--members {members}: expected a whole number from 1 to 8.")
+    if getattr(args, "finetune", False) or members is not None:
+        update: dict[str, object] = {"enabled": True} | ({"members": members} if members is not None else {})
+        intents = intents.model_copy(update={"finetune": intents.finetune.model_copy(update=update)})
     weight = getattr(args, "lexical_weight", None)
     if weight is not None:
         if not 0.0 <= weight < 1.0:

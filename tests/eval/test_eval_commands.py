@@ -77,6 +77,20 @@ def test_eval_intents_with_finetuning_from_a_config(intent_files, tmp_path: Path
     assert out["in_scope_accuracy"] >= 2 / 3
 
 
+def test_eval_intents_with_an_ensemble_of_members(intent_files, tmp_path: Path, capsys) -> None:
+    train, test = intent_files
+    config = tmp_path / "bot.yaml"
+    tuning = {"epochs": 1, "layers": 1, "batch_size": 8, "holdout": 0.2}
+    config.write_text(yaml.safe_dump({"name": "x", "intents": {"finetune": tuning}}))
+    argv = ["eval", "intents", "--train", str(train), "--test", str(test), "--config", str(config), "--members", "2"]
+    out = run_json(capsys, [*argv, "--json"])
+    # --members alone switches fine-tuning on; each member trains on the same 15 rows.
+    assert out["settings"]["intents"]["finetune"]["enabled"] is True
+    assert out["finetune"]["members"] == 2 and out["finetune"]["examples"] == 15
+    assert out["finetune"]["steps"] == 2 * 2  # two members, 15 rows in batches of 8, one epoch each
+    assert out["in_scope_accuracy"] >= 2 / 3
+
+
 def test_eval_intents_with_the_lexical_blend(intent_files, capsys) -> None:
     train, test = intent_files
     argv = ["eval", "intents", "--train", str(train), "--test", str(test), "--lexical-weight", "0.5", "--json"]
@@ -120,6 +134,7 @@ def test_eval_faq_ranks_the_right_entry(tmp_path: Path, capsys) -> None:
         (["--oos-probability", "2"], "--oos-probability '2'"),
         (["--lexical-weight", "1.5"], "--lexical-weight 1.5"),
         (["--knn-weight", "0.5"], "knn_weight (0.5) needs oos_probability: auto"),
+        (["--members", "0"], "--members 0: expected a whole number from 1 to 8"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(intent_files, capsys, argv_tail, expected) -> None:
