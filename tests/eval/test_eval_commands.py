@@ -91,6 +91,13 @@ def test_eval_intents_with_an_ensemble_of_members(intent_files, tmp_path: Path, 
     assert out["in_scope_accuracy"] >= 2 / 3
 
 
+def test_the_clinc150_benchmark_settings_are_a_valid_intents_section(capsys) -> None:
+    from bench.public_accuracy import clinc150_settings
+
+    intents = clinc150_settings(frozen=False).intents  # a typo in the file fails here, not after 30 minutes
+    assert intents.finetune.enabled and intents.finetune.members == 3 and intents.oos_probability == "auto"
+
+
 def test_eval_intents_with_the_lexical_blend(intent_files, capsys) -> None:
     train, test = intent_files
     argv = ["eval", "intents", "--train", str(train), "--test", str(test), "--lexical-weight", "0.5", "--json"]
