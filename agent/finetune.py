@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.config import FinetuneConfig
+from agent.exceptions import ConfigError
 from agent.steps.encoder import ENSEMBLE_FILE, Encoder
 
 FINETUNE_META = "finetune.json"
@@ -117,6 +118,11 @@ def finetune_encoder(
 
     import torch
 
+    if len(encoder.models) > 1:  # tuning only its first member would quietly drop the others
+        raise ConfigError(
+            f"bot.yaml: encoder.model '{encoder.config.model}' is an ensemble of {len(encoder.models)} encoders; "
+            "fine-tune from one encoder folder (intents.finetune.members builds an ensemble from it)."
+        )
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

@@ -64,6 +64,9 @@ def test_members_form_one_ensemble_encoder(tmp_path: Path, encoder: Encoder) -> 
         encoder_fingerprint(EncoderConfig(model=str(out / "member-0"))),
     }
 
+    with pytest.raises(ConfigError, match="is an ensemble of 2 encoders"):
+        finetune_encoder(ensemble, texts, labels, config, tmp_path / "again", fingerprint="run-2")
+
     (out / ENSEMBLE_FILE).write_text("{not json")
     with pytest.raises(ConfigError, match=r"ensemble\.json is unreadable"):
         Encoder(EncoderConfig(model=str(out)))
