@@ -8,8 +8,7 @@ encoder on the rest (agent/finetune.py; `members` copies of it for an
 ensemble), save the tuned encoder in the build folder, then fit the head on
 every example's tuned embedding and calibrate confidence (and an "auto"
 out-of-scope threshold) on cross-validation folds over the rows the encoder
-never saw. From then on every step of the bot uses
-the tuned encoder.
+never saw. From then on every step of the bot uses the tuned encoder.
 """
 
 from __future__ import annotations
