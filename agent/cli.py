@@ -1,4 +1,4 @@
-"""Command line: `python -m agent train | chat | serve | serve-decoder | replay | eval`.
+"""Command line: `python -m agent train | chat | tui | serve | serve-decoder | replay | eval`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -29,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--json", action="store_true", help="read one message per stdin line, print one JSON reply per line"
     )
     chat.add_argument("--session", default=None, help="conversation id to continue (default: a new one)")
+
+    tui = sub.add_parser("tui", help="the terminal chat app: chat and see why each reply was given (python tui.py)")
+    tui.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
+    tui.add_argument("--store", default=None, help="store URL instead of bot.yaml's store.url")
+    tui.add_argument("--export-dir", default=".", help="where exported conversations go (default: here)")
+    tui.add_argument("--light", action="store_true", help="start with the light theme (Ctrl+T toggles)")
 
     serve = sub.add_parser("serve", help="serve the bot over HTTP (FastAPI + uvicorn); keys from AGENT_API_KEYS")
     serve.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
@@ -62,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "tui":
+            return _tui(args)
         if args.command == "serve-decoder":
-            from agent.decoder.server import run as run_decoder_server
+            from agent.http.decoder_server import run as run_decoder_server
 
             return run_decoder_server(args)
         if args.command == "eval":
@@ -83,8 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
-
     from agent.http.serve import ENV_KEYS, serve
 
     # The entry point reads the environment; components are given what they need.
@@ -99,18 +106,37 @@ def _serve(args: argparse.Namespace) -> int:
     )
 
 
+def _tui(args: argparse.Namespace) -> int:
+    # Imported here, like every command's code, so --help is instant (the app pulls in torch).
+    from agent.tui.app import DARK, LIGHT, ChatApp
+
+    app = ChatApp(args.bot, store_url=args.store, export_dir=args.export_dir, theme=LIGHT if args.light else DARK)
+    app.run()
+    code = 0
+    if app.error is not None:
+        print(f"error: {app.error}", file=sys.stderr)
+        code = 2
+    if app.load_running:
+        # Quit during first-run training: the build thread cannot be interrupted, and waiting for it
+        # would keep a blank terminal for up to half a minute. Nothing is lost: the manifest is written last.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return code
+
+
 def _train(args: argparse.Namespace) -> int:
-    from agent.botfolder import load_bot
-    from agent.train import build
+    from agent.pipeline.assemble import load_bot
+    from agent.training.build import build
 
     build(load_bot(args.bot), force=args.force)
     return 0
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from agent.dialog import Agent
+    from agent.training import load_trained
 
-    agent = Agent.load(args.bot, train=True, progress=not args.json)
+    agent = load_trained(args.bot, progress=not args.json)
     session = args.session or f"cli-{uuid.uuid4().hex[:12]}"
     try:
         if args.json:

@@ -72,15 +72,16 @@ class IntentConfig(_Strict):
     # What "auto" aims at: the highest p(oos) value that still catches this share of the held-out `oos`
     # examples; None: the value that maximises held-out in-scope accuracy + out-of-scope recall instead.
     oos_recall_target: float | None = Field(0.90, gt=0.0, le=1.0)
-    # Weight of the distance to the nearest in-scope example in the out-of-scope score (agent/steps/neighbours.py);
-    # 0 turns it off. Needs `oos_probability: auto` and `oos` examples: it replaces that rule's p(oos) threshold.
+    # Weight of the distance to the nearest in-scope example in the out-of-scope score
+    # (agent/steps/intents/neighbours.py); 0 turns it off. Needs `oos_probability: auto` and `oos` examples:
+    # it replaces that rule's p(oos) threshold.
     knn_weight: float = Field(0.0, ge=0.0, lt=1.0)
     confident: float = Field(0.50, ge=0.0, le=1.0)
     epochs: int = Field(300, ge=1, le=10000)
     learning_rate: float = Field(0.05, gt=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
     calibration_folds: int = Field(5, ge=2, le=20)
-    # Weight of a TF-IDF logistic regression (word and character n-grams, agent/steps/lexical.py) blended
+    # Weight of a TF-IDF logistic regression (word and character n-grams, agent/steps/intents/lexical.py) blended
     # with the embedding head's calibrated log-probabilities; 0 turns it off. 0.5: equal weights.
     lexical_weight: float = Field(0.0, ge=0.0, lt=1.0)
     seed: int = 13
@@ -121,7 +122,9 @@ class DialogConfig(_Strict):
 
     handoff_after_fallbacks: int = Field(3, ge=1, le=20)
     negative_sentiment: float = Field(-0.7, ge=-1.0, le=0.0)
-    history_turns: int = Field(6, ge=0, le=100)
+    # Exchanges (a customer message and the bot's reply) each conversation remembers, oldest dropped
+    # first. The decoder's prompt shows the last two of them (agent/steps/decoder/prompt.py). 0: none.
+    history_turns: int = Field(3, ge=0, le=50)
     # An intent under `intents.confident` answers anyway when the best FAQ hit is one of its own FAQs:
     # the classifier and the retrieval agree (BENCHMARKS.md, issue 3). False: the bar alone decides.
     faq_agreement: bool = True

@@ -8,18 +8,26 @@ policy, which turns them into a `Reply`.
     Turn ─▶ Encoder ─▶ IntentClassifier ─▶ FaqIndex ─▶ KnowledgeGraph ─▶ Sentiment ─▶ Policy ─▶ Decoder ─▶ Reply
             .embedding .intent            .faq_hits  .graph           .sentiment .decision (rewrites .decision)
 
-Results are pydantic models so the same objects serialise into the trace that
-the store, the TUI, replay and the HTTP API show.
+Results are pydantic models so the same objects serialise into the one `Trace`
+that the store keeps, the HTTP API returns, replay writes and the TUI shows.
+A step that has files in the build folder is also an `Artifact`: it saves
+itself there and loads itself back through one signature, so assembling a bot
+from its build folder is a loop. `SessionState` is the one owner of what a
+conversation remembers between turns: every change to it goes through its methods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from pathlib import Path
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from typing_extensions import Self
+
+from agent.config import BotConfig
 
 Source = Literal["decoder", "faq", "template", "ask", "fallback", "handoff"]
 
@@ -32,6 +40,32 @@ class Step(Protocol):
 
     def __call__(self, turns: Sequence[Turn]) -> None:
         """Annotate every turn in `turns` in place (one batched call for many sessions)."""
+        ...
+
+
+class Embedder(Protocol):
+    """What a step needs to know of the sentence encoder to load itself: its width and its weights."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
+@runtime_checkable
+class Artifact(Protocol):
+    """A step with files of its own in the build folder (`artifact` names its sub-folder)."""
+
+    artifact: ClassVar[str]
+
+    def save(self, folder: Path) -> None:
+        """Write the step's files into `folder` (the build folder's `artifact` sub-folder)."""
+        ...
+
+    @classmethod
+    def load(cls, folder: Path, config: BotConfig, encoder: Embedder) -> Self:
+        """Read the step back from `folder`; raises BuildError when it is missing or unreadable."""
         ...
 
 
@@ -101,21 +135,63 @@ class Pending(BaseModel):
 
 
 class SessionState(BaseModel):
-    """What the dialog manager remembers about one conversation between turns."""
+    """What the dialog manager remembers about one conversation between turns.
+
+    Only these methods change it: the policy records each decision, the dialog
+    manager (and the decoder's training data, which replays conversations the
+    same way) adds each exchange to the history.
+    """
 
     slots: dict[str, str] = {}  # entity type -> entity id last named by the customer
     pending: Pending | None = None
     fallback_count: int = 0
     last_intent: str | None = None
     handed_off: bool = False
-    history: list[tuple[str, str]] = []  # (role, text), the most recent turns only
+    history: list[tuple[str, str]] = []  # (role, text), the last `dialog.history_turns` exchanges
+
+    def remember(self, customer: str, bot: str, exchanges: int) -> None:
+        """Add one exchange (the customer's message, the bot's reply); keep the last `exchanges` of them."""
+        lines = [*self.history, ("customer", customer), ("bot", bot)]
+        self.history = lines[-2 * exchanges :] if exchanges else []
+
+    def take_pending(self) -> Pending | None:
+        """The question the bot was waiting on, now answered or dropped: it is asked at most once."""
+        pending, self.pending = self.pending, None
+        return pending
+
+    def wait_for(self, pending: Pending) -> None:
+        """The bot asked for a missing detail; the next message may answer it."""
+        self.pending = pending
+
+    def count_fallback(self) -> int:
+        """One more fallback in a row; returns how many there have been."""
+        self.fallback_count += 1
+        return self.fallback_count
+
+    def record(self, decision: Decision, mentions: Sequence[EntityMention], intent: IntentPrediction | None) -> None:
+        """After the policy decided: reset or keep the fallback count, note a handoff, the entities and the intent."""
+        if decision.source in ("faq", "template", "ask"):
+            self.fallback_count = 0
+        if decision.handoff:
+            self.handed_off = True
+        # Remember what the customer named, for follow-ups ("and for the plus card?").
+        for mention in mentions:
+            self.slots[mention.type] = mention.id
+        if intent is not None and not intent.out_of_scope:
+            self.last_intent = intent.name
 
 
-class Reply(BaseModel):
-    """The bot's answer to one customer message, with the trace of how it was chosen."""
+class Trace(BaseModel):
+    """How a reply was chosen: the source and reason, every step's result and the timings.
 
-    session_id: str
-    text: str
+    The one shape of a trace: the store keeps it with each bot turn, the HTTP API
+    returns it, replay writes it and the TUI panel shows it. `timings_ms` holds
+    each step's share of its batch in milliseconds, `store` (writing the turn)
+    and `total`. Fields a newer version adds are kept when an older one reads them.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
     source: Source
     reason: str  # why this source answered, in words
     intent: str | None
@@ -134,6 +210,27 @@ class Reply(BaseModel):
     @property
     def faq_ids(self) -> list[str]:
         return [hit.id for hit in self.faq_hits]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields(cls, data: object) -> object:
+        # A dumped trace carries `faq_ids`, which is computed from `faq_hits` again, not read back.
+        if isinstance(data, dict) and "faq_ids" in data:
+            return {key: value for key, value in data.items() if key != "faq_ids"}
+        return data
+
+
+class Reply(Trace):
+    """The bot's answer to one customer message: its text, and the trace of how it was chosen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str
+    text: str
+
+    def trace(self) -> Trace:
+        """The trace alone (what the store keeps beside the reply's text)."""
+        return Trace.model_validate(self.model_dump(exclude={"session_id", "text"}))
 
 
 @dataclass

@@ -29,14 +29,15 @@ from pathlib import Path
 import yaml
 
 from agent import Agent
-from agent.botfolder import load_bot
-from agent.decoder.guard import GroundingGuard, claims, rouge_l
-from agent.decoder.prompt import grounding_for
-from agent.decoder.step import Decoder
-from agent.policy import Policy
+from agent.pipeline.artifacts import fingerprints, read_manifest
+from agent.pipeline.assemble import load_bot
+from agent.steps.decoder.guard import GroundingGuard, claims, rouge_l
+from agent.steps.decoder.prompt import grounding_for
+from agent.steps.decoder.step import Decoder
 from agent.steps.graph import KnowledgeGraph
-from agent.templates import Ask
-from agent.train import build, fingerprints, read_manifest
+from agent.steps.policy import Policy
+from agent.steps.templates import Ask
+from agent.training.build import build
 from agent.types import SessionState, Turn
 from bench.common import ROOT, machine, percentile
 

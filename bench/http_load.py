@@ -26,12 +26,12 @@ from pathlib import Path
 import httpx
 import yaml
 
-from agent.botfolder import load_bot
 from agent.exceptions import ServeError
 from agent.http.launch import ServedProcess
-from agent.messages import clean_message
-from agent.privacy import Masker
-from agent.train import build
+from agent.pipeline.assemble import load_bot
+from agent.pipeline.messages import clean_message
+from agent.pipeline.privacy import Masker
+from agent.training.build import build
 from bench.common import machine, percentile, read_rows
 
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from agent import Agent
+from agent import load_trained
 from bench.common import machine, read_rows
 
 
@@ -22,7 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bot", default=".")
     args = parser.parse_args()
-    agent = Agent.load(args.bot, train=True, decoder=False, store_url="sqlite:///:memory:")
+    agent = load_trained(args.bot, decoder=False, store_url="sqlite:///:memory:")
     classifier = next(step for step in agent.steps if step.name == "intent")
 
     def predict(texts: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent import Agent
+from agent import load_trained
 from bench.common import machine, percentile, read_rows
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = [r["text"] for r in read_rows("banking77/test.csv")][: args.turns]
     with tempfile.TemporaryDirectory() as tmp:
-        agent = Agent.load(args.bot, train=True, decoder=False, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
+        agent = load_trained(args.bot, decoder=False, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
         for text in texts[:20]:  # warm-up: first calls pay for lazy initialisation
             agent.encoder.encode([text])
             agent.respond("warmup", text)

@@ -37,17 +37,18 @@ from pathlib import Path
 
 import torch
 
-from agent import Agent
-from agent.botfolder import BotFolder, load_bot
-from agent.replay.inputs import write_jsonl
-from agent.replay.log import LogConversation, LogTurn
+from agent import Agent, load_trained
+from agent.bot.folder import BotFolder
+from agent.bot.schemas import LoggedConversation, LoggedTurn
+from agent.pipeline.assemble import load_bot
 from agent.replay.results import ResultsFile, read_results
 from agent.replay.runner import DEFAULT_BATCH_SIZE, LocalEngine, ReplayProgress, drive
+from agent.storage.conversation_log import write_jsonl
 from bench.common import ROOT, machine
 from bench.decoder_quality import prepare
 
 
-def synthetic_log(bot: BotFolder, conversations: int, seed: int = 5) -> list[LogConversation]:
+def synthetic_log(bot: BotFolder, conversations: int, seed: int = 5) -> list[LoggedConversation]:
     """Conversations of 1-4 customer turns drawn from the bot's intent examples, each with a logged answer."""
     rng = random.Random(seed)
     examples = [(intent.name, text) for intent in bot.intents.intents for text in intent.examples]
@@ -57,18 +58,18 @@ def synthetic_log(bot: BotFolder, conversations: int, seed: int = 5) -> list[Log
         turns = []
         for _ in range(rng.randint(1, 4)):
             intent, text = rng.choice(examples)
-            turns.append(LogTurn(role="customer", text=text, intent=intent))
-            turns.append(LogTurn(role="agent", text=answers.get(intent, "Let me check that for you.")))
-        log.append(LogConversation(conversation_id=f"syn-{number:06d}", turns=turns))
+            turns.append(LoggedTurn(role="customer", text=text, intent=intent))
+            turns.append(LoggedTurn(role="agent", text=answers.get(intent, "Let me check that for you.")))
+        log.append(LoggedConversation(conversation_id=f"syn-{number:06d}", turns=turns))
     return log
 
 
-def with_prefix(log: list[LogConversation], prefix: str) -> list[LogConversation]:
+def with_prefix(log: list[LoggedConversation], prefix: str) -> list[LoggedConversation]:
     # A fresh id per repeat: each repeat replays from empty sessions, as a real run does.
     return [c.model_copy(update={"conversation_id": f"{prefix}{c.conversation_id}"}) for c in log]
 
 
-def measure_throughput(agent: Agent, log: list[LogConversation], batch_size: int, repeats: int) -> dict[str, object]:
+def measure_throughput(agent: Agent, log: list[LoggedConversation], batch_size: int, repeats: int) -> dict[str, object]:
     texts = [turn.text for conv in log for turn in conv.customer_turns()]
     agent.encoder.encode(texts[:256])  # warm-up: the first calls pay for lazy initialisation
     list(LocalEngine(agent, batch_size).steps(with_prefix(log[:64], "warm-")))
@@ -106,7 +107,7 @@ def measure_throughput(agent: Agent, log: list[LogConversation], batch_size: int
     }
 
 
-def end_to_end(bot_dir: str, log: list[LogConversation], batch_size: int, tmp: Path) -> dict[str, object]:
+def end_to_end(bot_dir: str, log: list[LoggedConversation], batch_size: int, tmp: Path) -> dict[str, object]:
     path = tmp / "synthetic.jsonl"
     write_jsonl(log, path)
     out = tmp / "e2e"
@@ -134,7 +135,7 @@ def end_to_end(bot_dir: str, log: list[LogConversation], batch_size: int, tmp: P
     }
 
 
-def with_decoder(log: list[LogConversation], batch_size: int, work: Path, tmp: Path) -> dict[str, object]:
+def with_decoder(log: list[LoggedConversation], batch_size: int, work: Path, tmp: Path) -> dict[str, object]:
     """The same replay through a copy of the demo bot with the decoder enabled.
 
     The copy lives in `work` and is the one `bench.decoder_quality` prepares, so a decoder that
@@ -142,7 +143,7 @@ def with_decoder(log: list[LogConversation], batch_size: int, work: Path, tmp: P
     """
     copy = prepare("scratch", work)
     started = time.perf_counter()
-    agent = Agent.load(copy, train=True, store_url=f"sqlite:///{tmp / 'decoder.db'}", progress=True)
+    agent = load_trained(copy, store_url=f"sqlite:///{tmp / 'decoder.db'}", progress=True)
     load_s = time.perf_counter() - started
     try:
         texts = [turn.text for conv in log for turn in conv.customer_turns()]
@@ -186,7 +187,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if args.throughput_conversations:
-            agent = Agent.load(args.bot, train=True, decoder=False, store_url=f"sqlite:///{tmp / 'throughput.db'}")
+            agent = load_trained(args.bot, decoder=False, store_url=f"sqlite:///{tmp / 'throughput.db'}")
             try:
                 log = synthetic_log(bot, args.throughput_conversations, seed=1)
                 out["throughput_no_decoder"] = measure_throughput(agent, log, args.batch_size, args.repeats)

@@ -7,22 +7,21 @@ turns the skip into a failure.
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from services import postgres_schema
 from tinybot import TINY_FAQ, TINY_GRAPH, TINY_INTENTS, TINY_TEMPLATES, write_tiny_bot  # noqa: F401 (re-exported)
 
 from agent.config import EncoderConfig
+from agent.pipeline.dialog import Agent
 from agent.steps.encoder import Encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
-PG_URL = os.environ.get("AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -46,19 +45,38 @@ def copy_demo_bot(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_bot_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
     """The demo bot copied to a temporary folder and trained once for the whole session."""
-    from agent.botfolder import load_bot
-    from agent.train import build
+    from agent.pipeline.assemble import load_bot
+    from agent.training.build import build
 
     folder = copy_demo_bot(tmp_path_factory.mktemp("demo"))
     build(load_bot(folder), encoder=encoder, progress=False)
     return folder
 
 
+@pytest.fixture(scope="session")
+def demo_copy(demo_bot_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Makes a copy of the trained demo bot, build included, for tests that change its files or FAQ index."""
+
+    def copy(name: str) -> Path:
+        folder = tmp_path_factory.mktemp(name) / "bot"
+        shutil.copytree(demo_bot_dir, folder)
+        return folder
+
+    return copy
+
+
+@pytest.fixture(scope="module")
+def module_agent(demo_copy: Callable[[str], Path], request: pytest.FixtureRequest) -> Iterator[Agent]:
+    """The trained demo bot on a copy of its own, shared by one test module (its FAQ edits stay there)."""
+    folder = demo_copy(request.module.__name__.rsplit(".", 1)[-1])
+    loaded = Agent.load(folder, store_url=f"sqlite:///{folder / 'module.db'}")
+    yield loaded
+    loaded.close()
+
+
 @pytest.fixture()
 def demo_agent(demo_bot_dir: Path, tmp_path: Path, encoder: Encoder):
     """The trained demo bot with a fresh, empty SQLite store for this test."""
-    from agent.dialog import Agent
-
     agent = Agent.load(demo_bot_dir, store_url=f"sqlite:///{tmp_path / 'test.db'}")
     yield agent
     agent.close()
@@ -69,34 +87,11 @@ def tiny_bot_dir(tmp_path: Path) -> Path:
     return write_tiny_bot(tmp_path / "tiny")
 
 
-def _postgres_available() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3):
-            return None
-    except Exception as exc:  # any failure means "no server here"
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each store test runs on SQLite and on PostgreSQL (a fresh schema per test)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    problem = _postgres_available()
-    if problem:
-        if os.environ.get("AGENT_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"PostgreSQL is required (AGENT_REQUIRE_SERVICES=1) but unreachable: {problem}")
-        pytest.skip(f"PostgreSQL not available: {problem}")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        yield url

@@ -46,6 +46,7 @@ TINY_INTENTS = {
         },
     ]
 }
+# The one hand-built graph of the tests: the tiny bot's, and the graph step's own tests read it too.
 TINY_GRAPH = {
     "entities": [
         {
@@ -62,15 +63,40 @@ TINY_GRAPH = {
             "aliases": ["plus", "plus card"],
             "attributes": {"monthly_fee": "EUR 4.99"},
         },
+        {
+            "id": "card_premium",
+            "type": "card",
+            "name": "Premium card",
+            "aliases": ["premium", "premium card"],
+            "attributes": {"monthly_fee": "EUR 12.99"},
+        },
+        {"id": "fee_atm", "type": "fee", "name": "ATM fee", "attributes": {"amount": "2%", "minimum": "EUR 1.00"}},
+        {
+            "id": "currency_usd",
+            "type": "currency",
+            "name": "US dollar",
+            "aliases": ["usd", "dollars", "$"],
+            "attributes": {"code": "USD"},
+        },
+        {
+            "id": "country_switzerland",
+            "type": "country",
+            "name": "Switzerland",
+            "aliases": ["switzerland"],
+            "attributes": {"supported": "yes"},
+        },
         {"id": "bank", "type": "bank", "name": "Tiny Bank", "aliases": [], "attributes": {"phone": "+1 555 0100"}},
     ],
-    "relations": [],
+    "relations": [
+        {"source": "card_plus", "relation": "atm_fee", "target": "fee_atm"},
+        {"source": "card_premium", "relation": "atm_fee", "target": "fee_atm"},
+    ],
     "procedures": {"lost_card": {"required": [], "steps": ["Freeze the card in the app.", "Order a new one."]}},
 }
 TINY_TEMPLATES = {
     "templates": {
         "card_fee": {
-            "slots": {"card": {"type": "card", "required": True, "ask": "Which card: Basic or Plus?"}},
+            "slots": {"card": {"type": "card", "required": True, "ask": "Which card: Basic, Plus or Premium?"}},
             "text": "The {card.name} costs {card.monthly_fee} a month.",
         },
         "lost_card": {"text": "Sorry to hear that. {steps}\nOr call us on {bank.phone}."},

@@ -71,7 +71,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def load_settings(args: argparse.Namespace) -> BotConfig:
     """Defaults, or the settings of the bot.yaml given with --config, with command-line overrides applied."""
     if args.config:
-        from agent.botfolder import _parse
+        from agent.bot.folder import _parse
 
         file = Path(args.config)
         try:

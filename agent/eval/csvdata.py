@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.datafiles import read_data_file
+from agent.bot.datafiles import read_data_file
+from agent.bot.schemas import FaqEntry
 from agent.exceptions import DatasetError
-from agent.schemas import FaqEntry
 
 # A cell longer than this is almost certainly a broken quote swallowing the rest of the file.
 MAX_CELL_CHARS = 100_000

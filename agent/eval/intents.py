@@ -1,6 +1,6 @@
 """`python -m agent eval intents`: train the intent classifier on a CSV exactly as `train` does, test on another.
 
-Training goes through `agent.intent_training.train_intents`, the function
+Training goes through `agent.training.intents.train_intents`, the function
 `python -m agent train` calls, with the same defaults (bot.yaml's `encoder` and
 `intents` sections when `--config` names one). Nothing about the test file
 reaches training: thresholds are fixed or chosen on held-out training rows.
@@ -15,13 +15,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from agent.bot.schemas import OOS
 from agent.config import BotConfig
 from agent.eval.csvdata import read_labelled
 from agent.eval.metrics import IntentMetrics, intent_metrics
 from agent.exceptions import DatasetError
-from agent.intent_training import train_intents
-from agent.schemas import OOS
 from agent.steps.encoder import Encoder
+from agent.training.intents import train_intents
 
 
 @dataclass

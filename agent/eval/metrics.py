@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from agent.schemas import OOS
+from agent.bot.schemas import OOS
 
 RECALL_AT = 5
 

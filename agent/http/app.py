@@ -17,8 +17,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agent.config import HttpConfig
-from agent.dialog import Agent
-from agent.http.arrival import ArrivalTickets
 from agent.http.auth import Access, ApiKeys
 from agent.http.batcher import TurnBatcher
 from agent.http.bodylimit import BodyLimitMiddleware
@@ -26,7 +24,10 @@ from agent.http.errors import install_error_handlers
 from agent.http.metrics import Metrics, MetricsMiddleware
 from agent.http.ratelimit import RateLimiter
 from agent.http.routes import Services, build_router
-from agent.http.webhook import HandoffClaims, WebhookSender
+from agent.http.webhook import WebhookSender
+from agent.pipeline.dialog import Agent
+from agent.storage.arrival import ArrivalTickets
+from agent.storage.handoffs import HandoffClaims
 
 API_VERSION = "1"
 

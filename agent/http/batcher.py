@@ -26,11 +26,12 @@ from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 
-from agent.dialog import Agent
 from agent.exceptions import AgentError, MessageError, StoreError
-from agent.http.arrival import ArrivalTickets
 from agent.http.metrics import Metrics
-from agent.http.webhook import HandoffClaims, HandoffEvent
+from agent.http.webhook import HandoffEvent
+from agent.pipeline.dialog import Agent
+from agent.storage.arrival import ArrivalTickets
+from agent.storage.handoffs import HandoffClaims
 from agent.types import Reply
 
 log = logging.getLogger("agent.http.batcher")

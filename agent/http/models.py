@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from agent.schemas import FAQ_ID, INTENT_NAME, FaqEntry
-from agent.store import ConversationRecord
-from agent.types import EntityMention, Fact, FaqHit, IntentScore, Reply, Source
+from agent.bot.schemas import FAQ_ID, INTENT_NAME, FaqEntry
+from agent.storage.store import ConversationRecord
+from agent.types import Reply, Source, Trace
 
 CONVERSATION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CONVERSATION_ID_RULE = "1-128 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
@@ -55,25 +55,6 @@ def message_model(max_chars: int) -> type[MessageIn]:
     )
 
 
-class Trace(BaseModel):
-    """How a reply was chosen: the reason, every step's result and the timings.
-
-    New trace fields (for example a decoder's) pass through unchanged.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    reason: str = ""
-    intents: list[IntentScore] = []
-    faq_hits: list[FaqHit] = []
-    faq_ids: list[str] = []
-    entities: list[EntityMention] = []
-    facts: list[Fact] = []
-    slots: dict[str, str] = {}
-    sentiment: float = 0.0
-    timings_ms: dict[str, float] = {}
-
-
 class ReplyOut(BaseModel):
     """The bot's answer to one message."""
 
@@ -87,7 +68,6 @@ class ReplyOut(BaseModel):
 
     @classmethod
     def of(cls, reply: Reply) -> ReplyOut:
-        dumped = reply.model_dump(mode="json", exclude={"session_id", "text", "source", "intent", "confidence"})
         return cls(
             conversation_id=reply.session_id,
             text=reply.text,
@@ -95,7 +75,7 @@ class ReplyOut(BaseModel):
             intent=reply.intent,
             confidence=reply.confidence,
             handoff=reply.handoff,
-            trace=Trace.model_validate(dumped),
+            trace=reply.trace(),
         )
 
 
@@ -129,7 +109,7 @@ class ConversationOut(BaseModel):
                     role=t.role,
                     text=t.text,
                     created_at=_utc(t.created_at),
-                    trace=Trace.model_validate(t.trace) if t.trace is not None else None,
+                    trace=t.trace,
                 )
                 for t in record.turns
             ],

@@ -13,13 +13,13 @@ GET    /v1/health  /v1/ready  /v1/metrics   no key needed
 # reads the route signatures' annotations as objects.
 import os
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from agent.dialog import Agent
+from agent.bot.schemas import FAQ_ID, FaqEntry
 from agent.exceptions import FaqError, StoreError
 from agent.http.auth import Access, Principal
 from agent.http.batcher import TurnBatcher
@@ -41,8 +41,8 @@ from agent.http.models import (
     message_model,
 )
 from agent.http.webhook import WebhookSender
-from agent.messages import clean_message
-from agent.schemas import FAQ_ID, FaqEntry
+from agent.pipeline.dialog import Agent
+from agent.pipeline.messages import clean_message
 
 
 @dataclass
@@ -56,6 +56,9 @@ class Services:
     access: Access
 
 
+T = TypeVar("T")
+
+
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     extra = {
         404: {"model": ErrorOut, "description": "no such conversation or FAQ entry"},
@@ -63,6 +66,11 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         503: {"model": ErrorOut, "description": "the store is unavailable"},
     }
     return {**ERRORS, **{code: extra[code] for code in codes}}
+
+
+def _documented(model: Any, tag: str, summary: str, *codes: int) -> dict[str, Any]:
+    """The OpenAPI keywords of a route: response model, its error responses, tag and summary."""
+    return {"response_model": model, "responses": _responses(*codes), "tags": [tag], "summary": summary}
 
 
 def build_router(s: Services) -> APIRouter:
@@ -79,10 +87,9 @@ def build_router(s: Services) -> APIRouter:
 
     @router.post(
         "/conversations/{conversation_id}/messages",
-        response_model=ReplyOut,
-        responses=_responses(409, 503),
-        tags=["conversations"],
-        summary="Send a customer message; get the bot's reply and its trace",
+        **_documented(
+            ReplyOut, "conversations", "Send a customer message; get the bot's reply and its trace", 409, 503
+        ),
     )
     async def post_message(
         conversation_id: conversation_id,  # type: ignore[valid-type]
@@ -104,27 +111,19 @@ def build_router(s: Services) -> APIRouter:
 
     @router.get(
         "/conversations/{conversation_id}",
-        response_model=ConversationOut,
-        responses=_responses(404, 503),
-        tags=["conversations"],
-        summary="A conversation's transcript, in order",
+        **_documented(ConversationOut, "conversations", "A conversation's transcript, in order", 404, 503),
     )
     async def get_conversation(conversation_id: conversation_id, _: chat) -> ConversationOut:  # type: ignore[valid-type]
         record = await run_in_threadpool(s.agent.conversation, conversation_id)
-        if record is None:
-            raise ApiError(404, f"no conversation '{conversation_id}'")
-        return ConversationOut.of(record)
+        return ConversationOut.of(_found(record, f"no conversation '{conversation_id}'"))
 
     @router.post(
-        "/conversations/{conversation_id}/end",
-        response_model=EndedOut,
-        responses=_responses(404, 503),
-        tags=["conversations"],
-        summary="End a conversation",
+        "/conversations/{conversation_id}/end", **_documented(EndedOut, "conversations", "End a conversation", 404, 503)
     )
     async def end_conversation(conversation_id: conversation_id, _: chat) -> EndedOut:  # type: ignore[valid-type]
-        if not await run_in_threadpool(s.agent.end_conversation, conversation_id):
-            raise ApiError(404, f"no conversation '{conversation_id}'")
+        _found(
+            await run_in_threadpool(s.agent.end_conversation, conversation_id), f"no conversation '{conversation_id}'"
+        )
         return EndedOut(conversation_id=conversation_id)
 
     # --- FAQ administration (changes run on the agent thread, between batches) ------
@@ -136,10 +135,7 @@ def build_router(s: Services) -> APIRouter:
 
     @router.get("/faq/{faq_id}", response_model=FaqEntry, responses=_responses(404, 503), tags=["faq"])
     async def get_faq(faq_id: faq_id, _: admin) -> FaqEntry:  # type: ignore[valid-type]
-        entry = await run_in_threadpool(s.agent.store.faq_entry, faq_id)
-        if entry is None:
-            raise ApiError(404, f"no FAQ entry '{faq_id}'")
-        return entry
+        return _found(await run_in_threadpool(s.agent.store.faq_entry, faq_id), f"no FAQ entry '{faq_id}'")
 
     @router.post(
         "/faq",
@@ -157,14 +153,12 @@ def build_router(s: Services) -> APIRouter:
     @router.put("/faq/{faq_id}", response_model=FaqEntry, responses=_responses(404, 409, 503), tags=["faq"])
     async def update_faq(faq_id: faq_id, body: FaqIn, _: admin) -> FaqEntry:  # type: ignore[valid-type]
         entry = body.entry(faq_id)
-        if not await s.batcher.run(_change, s.agent, "update", entry):
-            raise ApiError(404, f"no FAQ entry '{faq_id}'")
+        _found(await s.batcher.run(_change, s.agent, "update", entry), f"no FAQ entry '{faq_id}'")
         return entry
 
     @router.delete("/faq/{faq_id}", status_code=204, responses=_responses(404, 409, 503), tags=["faq"])
     async def delete_faq(faq_id: faq_id, _: admin) -> Response:  # type: ignore[valid-type]
-        if not await s.batcher.run(_change, s.agent, "delete", faq_id):
-            raise ApiError(404, f"no FAQ entry '{faq_id}'")
+        _found(await s.batcher.run(_change, s.agent, "delete", faq_id), f"no FAQ entry '{faq_id}'")
         return Response(status_code=204)
 
     # --- operations (no key: they carry no customer data) --------------------------
@@ -198,6 +192,13 @@ def build_router(s: Services) -> APIRouter:
         return Response(body, media_type=content_type)
 
     return router
+
+
+def _found(value: T | None, missing: str) -> T:
+    """`value`, or a 404 saying what is `missing` when there is none (None, or False for "did not exist")."""
+    if value is None or value is False:
+        raise ApiError(404, missing)
+    return value
 
 
 def _change(agent: Agent, action: str, value: Any) -> bool:

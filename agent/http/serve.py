@@ -50,12 +50,12 @@ def serve(
     """Check and prepare in this process, then run uvicorn until it is stopped; returns the exit status."""
     import uvicorn
 
-    from agent.botfolder import load_bot
-    from agent.http.arrival import ArrivalTickets
     from agent.http.auth import load_api_keys
-    from agent.http.webhook import HandoffClaims
-    from agent.store import Store
-    from agent.train import build
+    from agent.pipeline.assemble import load_bot
+    from agent.storage.arrival import ArrivalTickets
+    from agent.storage.handoffs import HandoffClaims
+    from agent.storage.store import Store
+    from agent.training.build import build
 
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {workers}).")
@@ -94,9 +94,9 @@ def serve(
 
 def app_from_env() -> FastAPI:
     """uvicorn's factory, called in every worker: the app for the settings the parent put in the environment."""
-    from agent.dialog import Agent
     from agent.http.app import create_app
     from agent.http.auth import load_api_keys
+    from agent.pipeline.dialog import Agent
 
     bot_dir = os.environ.get(ENV_BOT)
     if not bot_dir:

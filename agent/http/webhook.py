@@ -4,7 +4,7 @@
      "at": "2026-11-23T10:00:00Z", "transcript": [{"role": "customer", "text": "...", "at": "..."}, ...]}
 
 Each conversation is announced once, however many workers serve it: the first
-to claim it in the `handoff_notices` table (same database as the store) sends.
+to claim it (agent.storage.handoffs, same database as the store) sends.
 Delivery runs in the background with retries (exponential back-off) on
 connection errors, timeouts, 5xx, 408 and 429, so a slow or failing receiver
 never delays a reply. The transcript is the stored one: personal data masked.
@@ -20,46 +20,14 @@ from typing import Literal
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import DateTime, String
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from agent.config import WebhookConfig
 from agent.http.metrics import Metrics
-from agent.store import ConversationRecord
+from agent.storage.store import ConversationRecord
 
 log = logging.getLogger("agent.http.webhook")
 MAX_BACKOFF_S = 30.0
 RETRY_STATUSES = {408, 429}
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class HandoffNoticeRow(_Base):
-    __tablename__ = "handoff_notices"
-
-    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
-
-
-class HandoffClaims:
-    """Claims "this conversation's handoff is announced" once across every process sharing the database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        _Base.metadata.create_all(engine)
-
-    def claim(self, conversation_id: str) -> bool:
-        """True for the first caller for this conversation, False for every later one."""
-        try:
-            with Session(self.engine) as session, session.begin():
-                session.add(HandoffNoticeRow(conversation_id=conversation_id))
-        except IntegrityError:
-            return False
-        return True
 
 
 class TranscriptLine(BaseModel):

@@ -20,15 +20,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.botfolder import load_bot
+from agent.bot.schemas import LoggedConversation
 from agent.exceptions import DatasetError, ReplayError
+from agent.pipeline.assemble import load_bot
 from agent.replay.html import write_html
-from agent.replay.inputs import load_input
-from agent.replay.log import LogConversation, ReplayInput
+from agent.replay.inputs import drop_unreplayable, load_input
 from agent.replay.manifest import Manifest, Segment, now
 from agent.replay.report import build_report, write_report
 from agent.replay.results import RESULTS_FILE, ResultsFile
 from agent.replay.runner import DEFAULT_BATCH_SIZE, LocalEngine, ReplayProgress, RunStats, drive, session_id_for
+from agent.storage.conversation_log import ConversationLog
 
 REPLAY_STORE = "replay.db"
 SHOWN_PROBLEMS = 20
@@ -68,7 +69,7 @@ def _normalise_input(spec: str) -> str:
     return spec if spec == "store" or "://" in spec else str(Path(spec).expanduser().resolve())
 
 
-def _select(log: ReplayInput, limit: int | None, done: set[str]) -> list[LogConversation]:
+def _select(log: ConversationLog, limit: int | None, done: set[str]) -> list[LoggedConversation]:
     chosen = log.conversations if limit is None else log.conversations[:limit]
     return [conv for conv in chosen if conv.conversation_id not in done]
 
@@ -111,7 +112,7 @@ def run_replay(options: ReplayOptions, warn: Callable[[str], None] | None = None
         manifest.check_resumable(input_spec, bot_path)
 
     log = load_input(options.input, store_url=bot.store_url, ids=options.ids, since=options.since, until=options.until)
-    log.drop_unreplayable(bot.config.limits.max_message_chars)
+    drop_unreplayable(log, bot.config.limits.max_message_chars)
     problems = [str(p) for p in log.problems]
     for line in problems[:SHOWN_PROBLEMS]:
         warn(f"warning: {line}")
@@ -155,9 +156,10 @@ def _engine(options: ReplayOptions, bot_path: str, out: Path, done: set[str]) ->
     """The engine for this run and how to release it."""
     store_url = f"sqlite:///{(out / REPLAY_STORE).resolve()}"
     if options.engine == "ray":
+        from agent.pipeline.artifacts import stale_artifacts
         from agent.replay.ray_engine import RayEngine
-        from agent.store import Store
-        from agent.train import build, stale_artifacts
+        from agent.storage.store import Store
+        from agent.training.build import build
 
         bot = load_bot(bot_path)
         if stale_artifacts(bot):  # train once here, not once per worker
@@ -170,9 +172,9 @@ def _engine(options: ReplayOptions, bot_path: str, out: Path, done: set[str]) ->
             bot_path, workers=options.workers, batch_size=options.batch_size, address=options.ray_address
         )
         return engine, lambda: None
-    from agent.dialog import Agent
+    from agent.training import load_trained
 
-    agent = Agent.load(bot_path, train=True, store_url=store_url, progress=options.progress)
+    agent = load_trained(bot_path, store_url=store_url, progress=options.progress)
     # Conversations cut short by an interruption are in the replay store but not in the results:
     # forget them, so their replay starts from a fresh session like the first time.
     stale = _stored_ids(agent.store) - {session_id_for(cid) for cid in done}

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agent.bot.schemas import LoggedConversation
 from agent.exceptions import ReplayError
-from agent.replay.log import LogConversation
 from agent.replay.results import TurnResult
 from agent.replay.runner import DEFAULT_BATCH_SIZE, LocalEngine, ReplayStep
 
@@ -31,7 +31,7 @@ class ReplayWorker:
     """A Ray actor's state: one loaded bot; called with blocks of conversations (one JSON string each)."""
 
     def __init__(self, bot_dir: str, batch_size: int, threads: int | None) -> None:
-        from agent.dialog import Agent
+        from agent.pipeline.dialog import Agent
 
         if threads:
             import torch
@@ -43,7 +43,7 @@ class ReplayWorker:
         self.engine = LocalEngine(self.agent, batch_size)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        conversations = [LogConversation.model_validate_json(raw) for raw in batch["conversation"]]
+        conversations = [LoggedConversation.model_validate_json(raw) for raw in batch["conversation"]]
         ids, turns, lines = [], [], []
         for step in self.engine.steps(conversations):
             for rows in step.finished:
@@ -93,7 +93,7 @@ class RayEngine:
         # Blocks several times the batch keep each worker's batches full while it works through a block.
         self.block = block_conversations or batch_size * 4
 
-    def steps(self, conversations: Iterable[LogConversation]) -> Iterator[ReplayStep]:
+    def steps(self, conversations: Iterable[LoggedConversation]) -> Iterator[ReplayStep]:
         import ray
         import ray.data
 

@@ -17,8 +17,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
+from agent.bot.schemas import CustomerTurn
 from agent.exceptions import ReplayError
-from agent.replay.log import CustomerTurn
 from agent.types import Reply
 
 RESULTS_FILE = "results.jsonl"

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from agent.bot.schemas import CustomerTurn, LoggedConversation
 from agent.exceptions import AgentError
-from agent.messages import check_session_id
-from agent.replay.log import CustomerTurn, LogConversation
+from agent.pipeline.messages import check_session_id
 from agent.replay.results import ResultsFile, TurnResult
 
 SESSION_PREFIX = "replay:"
@@ -49,7 +49,7 @@ class ReplayStep:
 
 @dataclass
 class _InFlight:
-    conversation: LogConversation
+    conversation: LoggedConversation
     session_id: str
     plan: list[CustomerTurn]
     rows: list[TurnResult] = field(default_factory=list)
@@ -72,7 +72,7 @@ class LocalEngine:
         self.agent = agent
         self.batch_size = batch_size
 
-    def steps(self, conversations: Iterable[LogConversation]) -> Iterator[ReplayStep]:
+    def steps(self, conversations: Iterable[LoggedConversation]) -> Iterator[ReplayStep]:
         """Replay every conversation; yields after each batched call."""
         pending = iter(conversations)
         flight: list[_InFlight] = []

@@ -1,6 +1,6 @@
 """Replay input from a store: conversations logged live (by id, or by when they started).
 
-Stored conversations are turned into the replay format by `agent.transcripts.to_replay`
+Stored conversations are turned into the log format by `agent.storage.conversation_log.from_record`
 (customer turns carry the intent the live bot recognised, so a replay's "accuracy" on
 them is agreement with what was live). Reading never writes: a SQLite path that does
 not exist is an error, not a new empty store.
@@ -13,44 +13,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from agent.exceptions import AgentError, DatasetError
-from agent.replay.log import InputProblem, LogConversation, LogTurn, ReplayInput, describe
-from agent.store import ConversationRecord, Store
+from agent.storage.conversation_log import ConversationLog, describe, from_record
+from agent.storage.store import ConversationRecord, Store
 
 
 def read_store(
     store_url: str, ids: Iterable[str] | None = None, since: datetime | None = None, until: datetime | None = None
-) -> ReplayInput:
+) -> ConversationLog:
     """Conversations logged in a store (by id, or started in [since, until)), oldest first."""
-    from agent.transcripts import to_replay
-
     _check_store_exists(store_url)
     store = Store(store_url)
-    result = ReplayInput(source=store.url)
+    result = ConversationLog(source=store.url)
     try:
         if ids is not None:
             wanted = list(dict.fromkeys(ids))
         else:
             wanted = [rec.id for rec in _all_conversations(store, since, until)]
-        seen: dict[str, int] = {}
         for conv_id in wanted:
             record = store.conversation(conv_id)
             if record is None:
-                result.problems.append(InputProblem(store.url, None, f"conversation '{conv_id}' is not in the store"))
+                result.problem(None, f"conversation '{conv_id}' is not in the store")
                 continue
             try:
-                logged = to_replay(record)
-                conv = LogConversation(
-                    conversation_id=logged.conversation_id,
-                    started_at=logged.started_at,
-                    turns=[LogTurn.model_validate(t.model_dump()) for t in logged.turns],
-                )
+                conv = from_record(record)
             except (AgentError, ValidationError) as exc:
                 reason = describe(exc) if isinstance(exc, ValidationError) else str(exc)
-                result.problems.append(InputProblem(store.url, None, f"conversation '{conv_id}': {reason}; skipped"))
+                result.problem(None, f"conversation '{conv_id}': {reason}; skipped")
                 continue
-            result.add(conv, seen)
+            result.add(conv)
     finally:
         store.close()
     return result
@@ -82,9 +76,6 @@ def _aware(moment: datetime) -> datetime:
 
 def _check_store_exists(store_url: str) -> None:
     """Reading a store must never create one: a mistyped SQLite path is an error, not an empty replay."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         url = make_url(store_url)
     except ArgumentError:

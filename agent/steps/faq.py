@@ -23,10 +23,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from agent.config import FaqConfig
+from agent.bot.schemas import FaqEntry
+from agent.config import BotConfig, FaqConfig
 from agent.exceptions import BuildError
-from agent.schemas import FaqEntry
-from agent.types import FaqHit, Turn
+from agent.types import Embedder, FaqHit, Turn
 
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
 
@@ -66,6 +66,7 @@ class FaqIndex:
     """FAISS inner-product index over normalised phrasing embeddings, keyed by FAQ id."""
 
     name = "faq"
+    artifact = "faq"
 
     def __init__(self, dim: int, config: FaqConfig, encoder_fingerprint: str) -> None:
         self.dim = dim
@@ -242,8 +243,15 @@ class FaqIndex:
         (folder / "meta.json").write_text(json.dumps(meta))
 
     @classmethod
-    def load(cls, folder: Path, config: FaqConfig, encoder_fingerprint: str) -> FaqIndex:
-        """Read a saved index; entries must then be given with `sync` (from the store)."""
+    def load(cls, folder: Path, config: BotConfig, encoder: Embedder) -> FaqIndex:
+        """Read a saved index (an empty one of `encoder`'s width when none was saved yet).
+
+        Entries must then be given with `sync` (from the store). An index built with other
+        weights than `encoder`'s loads empty at `encoder`'s width, so `sync` re-encodes all.
+        """
+        if not (folder / "meta.json").is_file():
+            return cls(encoder.dim, config.faq, encoder.fingerprint)
+        encoder_fingerprint = encoder.fingerprint
         try:
             meta = json.loads((folder / "meta.json").read_text())
             raw = faiss.read_index(str(folder / "index.faiss"))
@@ -252,10 +260,10 @@ class FaqIndex:
             raise BuildError(
                 f"FAQ index in {folder} is missing or unreadable ({exc}); run `python -m agent train`."
             ) from None
-        index = cls(meta["dim"], config, encoder_fingerprint)
         if meta["encoder"] != encoder_fingerprint or documents is None:
             # Built with other weights, or before document vectors: start empty, `sync` re-encodes all.
-            return index
+            return cls(encoder.dim, config.faq, encoder_fingerprint)
+        index = cls(meta["dim"], config.faq, encoder_fingerprint)
         index.index = raw
         index.documents = documents
         index.document_ids = {k: int(v) for k, v in meta["document_ids"].items()}

@@ -18,10 +18,10 @@ import networkx as nx
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from agent.config import GraphConfig
+from agent.bot.schemas import GraphFile, ProcedureSpec
+from agent.config import BotConfig, GraphConfig
 from agent.exceptions import BuildError
-from agent.schemas import GraphFile, ProcedureSpec
-from agent.types import EntityMention, Fact, GraphResult, Turn
+from agent.types import Embedder, EntityMention, Fact, GraphResult, Turn
 
 TOKEN = re.compile(r"[\w']+|[€$£¥%]")
 MAX_NGRAM = 4
@@ -36,6 +36,7 @@ class KnowledgeGraph:
     """Entities, relations and procedures, with alias-based entity linking."""
 
     name = "graph"
+    artifact = "graph"
 
     def __init__(self, graph: nx.MultiDiGraph, procedures: dict[str, ProcedureSpec], config: GraphConfig) -> None:
         self.graph = graph
@@ -189,7 +190,8 @@ class KnowledgeGraph:
         (folder / "graph.json").write_text(json.dumps(data))
 
     @classmethod
-    def load(cls, folder: Path, config: GraphConfig) -> KnowledgeGraph:
+    def load(cls, folder: Path, config: BotConfig, encoder: Embedder) -> KnowledgeGraph:
+        """The graph `train` saved in `folder` (the encoder is not needed: entity linking is by alias)."""
         try:
             data = json.loads((folder / "graph.json").read_text())
             graph = nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="links")
@@ -198,4 +200,4 @@ class KnowledgeGraph:
                 f"Knowledge graph in {folder} is missing or unreadable ({exc}); run `python -m agent train`."
             ) from None
         procedures = {k: ProcedureSpec.model_validate(v) for k, v in data["procedures"].items()}
-        return cls(graph, procedures, config)
+        return cls(graph, procedures, config.graph)

@@ -22,8 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.worker import WorkerFailed
 
-from agent.dialog import Agent
 from agent.exceptions import AgentError
+from agent.pipeline.dialog import Agent
 from agent.tui.chat import ChatScreen
 from agent.tui.errors import ErrorScreen
 from agent.tui.loader import WARM_DETAIL, LoadEvent, load_agent, warm_up

@@ -22,9 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import WorkerFailed
 
-from agent.dialog import Agent
 from agent.exceptions import AgentError
-from agent.store import ConversationRecord
+from agent.pipeline.dialog import Agent
+from agent.storage.store import ConversationRecord
 from agent.tui.export import ExportResult, ExportScreen, default_export_path, export_conversation
 from agent.tui.sessions import Choice, SessionsScreen
 from agent.tui.trace import Thresholds
@@ -184,7 +184,7 @@ class ChatScreen(Screen[None]):
             if error is not None:
                 self.transcript.add("note", f"error: {error}")
             else:
-                self.transcript.add("bot", reply.text, reply.model_dump(mode="json"), select=True)
+                self.transcript.add("bot", reply.text, reply.trace(), select=True)
                 if reply.handoff:
                     self._set_status("handoff")
                 elif self.status in ("new", "ended"):

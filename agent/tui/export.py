@@ -1,4 +1,4 @@
-"""Asking where to export a conversation, and the export itself (replay format, see agent.transcripts)."""
+"""Asking where to export a conversation, and the export itself (the log format of agent.storage.conversation_log)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from agent.exceptions import DatasetError
-from agent.store import Store
-from agent.transcripts import append_jsonl, to_replay
+from agent.storage.conversation_log import append_jsonl, from_record
+from agent.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def export_conversation(store: Store, conversation_id: str, path: str | Path) ->
     if target.is_dir():
         raise DatasetError(f"{target} is a folder; give a file name such as {target / (conversation_id + '.jsonl')}.")
     existed = target.exists()
-    conversation = to_replay(record)
+    conversation = from_record(record)
     append_jsonl([conversation], target)
     return ExportResult(target, conversation_id, len(conversation.turns), existed)
 

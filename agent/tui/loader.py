@@ -20,10 +20,11 @@ from typing import Literal
 
 from rich.console import Console
 
-from agent.botfolder import load_bot
-from agent.dialog import Agent
-from agent.store import Store
-from agent.train import build, stale_artifacts
+from agent.pipeline.artifacts import stale_artifacts
+from agent.pipeline.assemble import load_bot
+from agent.pipeline.dialog import Agent
+from agent.storage.store import Store
+from agent.training.build import build, load_trained
 from agent.types import SessionState, Turn
 
 StepStatus = Literal["running", "done", "skipped"]
@@ -121,8 +122,8 @@ def load_agent(
         emit(LoadEvent("train", "skipped", "the build is up to date"))
 
     emit(LoadEvent("models", "running", "sentence encoder, intent classifier, FAQ index, knowledge graph"))
-    # train=True again: if a file changed between the check above and now, it is rebuilt rather than refused.
-    agent = Agent.load(bot.path, train=True, store_url=store_url, progress=False)
+    # load_trained, not Agent.load: if a file changed between the check above and now, it is rebuilt, not refused.
+    agent = load_trained(bot.path, store_url=store_url, progress=False)
     emit(LoadEvent("models", "done", f"store: {agent.store.url}"))
 
     if warm:

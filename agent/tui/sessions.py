@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
 from agent.exceptions import AgentError
-from agent.store import Store
+from agent.storage.store import Store
 
 LIST_LIMIT = 200
 PREVIEW_CHARS = 48

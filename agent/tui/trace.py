@@ -1,7 +1,7 @@
 """Why a reply was given: a reply's trace turned into titled, styled sections for the side panel.
 
-The input is the trace as a plain dict (`Reply.model_dump(mode="json")`, or the
-`trace` the store kept for an older turn), so the panel shows live and reopened
+The input is a `Trace` (agent.types: `reply.trace()` for a live reply, the
+store's for a reopened conversation), so the panel shows live and reopened
 conversations the same way. Known fields get a dedicated view; fields this
 module does not know (a newer pipeline's) are still shown, never dropped:
 
@@ -24,25 +24,10 @@ from typing import Any
 
 from textual.content import Content
 
-KNOWN = frozenset(
-    {
-        "session_id",
-        "text",
-        "source",
-        "reason",
-        "intent",
-        "confidence",
-        "intents",
-        "faq_hits",
-        "faq_ids",
-        "entities",
-        "facts",
-        "slots",
-        "sentiment",
-        "handoff",
-        "timings_ms",
-    }
-)
+from agent.types import Trace
+
+# The fields with a view of their own: every field of the one Trace model, and a reply's own two.
+KNOWN = frozenset(Trace.model_fields) | frozenset(Trace.model_computed_fields) | {"session_id", "text"}
 SOURCE_LABELS = {
     "decoder": "written by the decoder, checked by its guard",
     "faq": "FAQ answer",
@@ -79,27 +64,26 @@ def bar(value: float, width: int = BAR_WIDTH, style: str = "$text-primary") -> C
     return Content.assemble(("█" * filled, style), ("░" * (width - filled), "$text-muted"))
 
 
-def trace_sections(
-    trace: Mapping[str, Any], thresholds: Thresholds | None = None, width: int | None = None
-) -> list[TraceSection]:
+def trace_sections(trace: Trace, thresholds: Thresholds | None = None, width: int | None = None) -> list[TraceSection]:
     """The sections to show for one reply's trace, in reading order (empty sections left out).
 
     With `width` (the panel's text width), list items are cut to one line and
     long ones wrap with an indent, so a narrow panel (80x24) stays readable.
     """
     limits = thresholds or Thresholds()
+    fields = trace.model_dump(mode="json")  # extras of a newer version included
     sections = [
-        TraceSection("answer", "Answer", _answer(trace)),
-        TraceSection("intent", "Intent", _intent(trace, limits, width)),
-        TraceSection("faq", "FAQ hits", _faq(trace, limits, width)),
-        TraceSection("graph", "Knowledge graph", _graph(trace, width)),
+        TraceSection("answer", "Answer", _answer(fields)),
+        TraceSection("intent", "Intent", _intent(fields, limits, width)),
+        TraceSection("faq", "FAQ hits", _faq(fields, limits, width)),
+        TraceSection("graph", "Knowledge graph", _graph(fields, width)),
     ]
     # A decoder field that is None means no decoder ran for this turn: nothing to show.
-    decoder = {key: value for key, value in trace.items() if key.startswith("decoder") and value is not None}
+    decoder = {key: value for key, value in fields.items() if key.startswith("decoder") and value is not None}
     if decoder:
         sections.append(TraceSection("decoder", "Decoder", _decoder(decoder)))
-    sections.append(TraceSection("timings", "Timings", _timings(trace, width)))
-    other = {k: v for k, v in trace.items() if k not in KNOWN and not k.startswith("decoder")}
+    sections.append(TraceSection("timings", "Timings", _timings(fields, width)))
+    other = {k: v for k, v in fields.items() if k not in KNOWN and not k.startswith("decoder")}
     if other:
         sections.append(TraceSection("other", "Other", _key_values(other)))
     return [section for section in sections if section.body.plain.strip()]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from agent.tui.trace import Thresholds, TraceSection, trace_sections
+from agent.types import Trace
 
 EMPTY_HINT = "Select a reply (↑/↓ or click it) to see why the bot gave it."
 
@@ -32,22 +30,22 @@ class TracePanel(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.thresholds = thresholds
         self.sections: list[TraceSection] = []
-        self._shown: tuple[dict[str, Any], str] | None = None
+        self._shown: tuple[Trace, str] | None = None
         self.border_title = "Why this reply"
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled(EMPTY_HINT, "$text-muted"), id="trace-body")
 
-    def show(self, trace: Mapping[str, Any] | None, label: str = "") -> None:
-        """Show `trace` (a reply's model_dump or a stored trace); None clears the panel."""
+    def show(self, trace: Trace | None, label: str = "") -> None:
+        """Show `trace` (a live reply's or a stored one); None clears the panel."""
         body = self.query_one("#trace-body", Static)
         self.border_subtitle = label
-        if not trace:
+        if trace is None:
             self._shown = None
             self.sections = []
             body.update(Content.styled(EMPTY_HINT, "$text-muted"))
             return
-        self._shown = (dict(trace), label)
+        self._shown = (trace, label)
         # Leave room for the scrollbar, which appears once the trace is taller than the panel.
         width = self.scrollable_content_region.width - 1
         self.sections = trace_sections(trace, self.thresholds, width if width > 10 else None)

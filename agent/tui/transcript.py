@@ -7,8 +7,7 @@ Message text is never parsed as markup: a customer typing "[bold]" sees it as ty
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from textual import events
 from textual.containers import VerticalScroll
@@ -16,17 +15,19 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from agent.types import Trace
+
 Role = Literal["customer", "bot", "note", "pending"]
 LABELS = {"customer": "You", "bot": "Bot", "note": "Note", "pending": "Bot"}
 
 
-def summary(trace: Mapping[str, Any]) -> str:
+def summary(trace: Trace) -> str:
     """One line under a reply: source, intent with confidence, total time."""
-    parts = [str(trace.get("source", "?"))]
-    if trace.get("intent"):
-        parts.append(f"{trace['intent']} {float(trace.get('confidence') or 0):.2f}")
-    total = (trace.get("timings_ms") or {}).get("total")
-    if isinstance(total, int | float):
+    parts = [trace.source]
+    if trace.intent:
+        parts.append(f"{trace.intent} {trace.confidence:.2f}")
+    total = trace.timings_ms.get("total")
+    if total is not None:
         parts.append(f"{total:.0f} ms")
     return " · ".join(parts)
 
@@ -43,10 +44,10 @@ class MessageView(Static):
     MessageView.-selected { border-left: outer $accent; background: $boost; }
     """
 
-    def __init__(self, role: Role, text: str, trace: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, role: Role, text: str, trace: Trace | None = None) -> None:
         self.role: Role = role
         self.message = text
-        self.trace = dict(trace) if trace is not None else None
+        self.trace = trace
         super().__init__(self._content(), classes=f"-{role}", markup=False)
 
     def _content(self) -> Content:
@@ -94,7 +95,7 @@ class Transcript(VerticalScroll, can_focus=True):
 
     # --- adding messages -------------------------------------------------------
 
-    def add(self, role: Role, text: str, trace: Mapping[str, Any] | None = None, select: bool = False) -> MessageView:
+    def add(self, role: Role, text: str, trace: Trace | None = None, select: bool = False) -> MessageView:
         """Append a message; a bot reply with `select=True` becomes the selected one."""
         view = MessageView(role, text, trace)
         if self._pending is not None and self._pending.parent is self:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,13 +19,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def agent(demo_bot_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    # A copy: FAQ edits here re-save the FAQ index, which other modules' bot must not see.
-    folder = tmp_path_factory.mktemp("http-app") / "bot"
-    shutil.copytree(demo_bot_dir, folder)
-    loaded = Agent.load(folder, store_url=f"sqlite:///{folder / 'api.db'}")
-    yield loaded
-    loaded.close()
+def agent(module_agent: Agent) -> Agent:
+    return module_agent  # FAQ edits here re-save the FAQ index: on this module's own copy of the bot
 
 
 @pytest.fixture(scope="module")

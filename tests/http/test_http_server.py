@@ -13,12 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
 import yaml
@@ -31,14 +29,13 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from services import postgres_schema
 
 from agent.exceptions import ServeError
 from agent.http.launch import ServedProcess as Server
 from agent.http.launch import free_port
 
 KEYS = "chat-key:chat,admin-key:admin"
-PG_URL = os.environ.get("AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 CHAT = {"Authorization": "Bearer chat-key"}
 ADMIN = {"Authorization": "Bearer admin-key"}
 START_TIMEOUT_S = 240  # two workers each load the encoder; generous for a shared, busy CPU
@@ -74,24 +71,11 @@ def sqlite_server(demo_bot_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def postgres_server(demo_bot_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-        problem = None
-    except psycopg.Error as exc:
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if problem:
-        if os.environ.get("AGENT_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"PostgreSQL is required (AGENT_REQUIRE_SERVICES=1) but unreachable: {problem}")
-        pytest.skip(f"PostgreSQL not available: {problem}")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    bot = _bot_copy(demo_bot_dir, tmp_path_factory.mktemp("serve-pg") / "bot")
-    server = _start(bot, f"{PG_URL}?options=-csearch_path%3D{schema}", workers=2)
-    yield server
-    _stop(server)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        bot = _bot_copy(demo_bot_dir, tmp_path_factory.mktemp("serve-pg") / "bot")
+        server = _start(bot, url, workers=2)
+        yield server
+        _stop(server)
 
 
 @pytest.fixture(params=["sqlite_server", pytest.param("postgres_server", marks=pytest.mark.postgres)])

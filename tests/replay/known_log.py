@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.replay.inputs import write_jsonl
-from agent.replay.log import LogConversation, LogTurn
+from agent.bot.schemas import LoggedConversation, LoggedTurn
+from agent.storage.conversation_log import write_jsonl
 
 
-def customer(text: str, intent: str | None = None) -> LogTurn:
-    return LogTurn(role="customer", text=text, intent=intent)
+def customer(text: str, intent: str | None = None) -> LoggedTurn:
+    return LoggedTurn(role="customer", text=text, intent=intent)
 
 
-def agent(text: str) -> LogTurn:
-    return LogTurn(role="agent", text=text)
+def agent(text: str) -> LoggedTurn:
+    return LoggedTurn(role="agent", text=text)
 
 
 KNOWN_LOG = [
-    LogConversation(
+    LoggedConversation(
         conversation_id="fee",
         turns=[
             customer("how much does it cost to withdraw cash abroad?", "cash_withdrawal_charge"),
             agent("It is free up to your allowance, then 2%."),
         ],
     ),
-    LogConversation(
+    LoggedConversation(
         conversation_id="slots",
         turns=[
             customer("how long does delivery take?", "card_delivery_estimate"),
@@ -32,7 +32,7 @@ KNOWN_LOG = [
             customer("the premium one", "card_delivery_estimate"),
         ],
     ),
-    LogConversation(
+    LoggedConversation(
         conversation_id="fb",
         turns=[
             customer("can you book me a flight to Paris?", "oos"),
@@ -40,7 +40,7 @@ KNOWN_LOG = [
             customer("tell me a joke about cats", "oos"),
         ],
     ),
-    LogConversation(conversation_id="person", turns=[customer("I want to talk to a real person", "human_handoff")]),
+    LoggedConversation(conversation_id="person", turns=[customer("I want to talk to a real person", "human_handoff")]),
 ]
 # (conversation, customer turn) -> the source the demo bot answers with
 KNOWN_SOURCES = {

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from known_log import KNOWN_LOG, KNOWN_SOURCES, KNOWN_TURNS, write_known_log
 
-from agent.botfolder import load_bot
 from agent.cli import main
+from agent.pipeline.assemble import load_bot
 from agent.replay.command import ReplayOptions, run_replay
 from agent.replay.results import read_results
 from agent.replay.runner import session_id_for
-from agent.store import Store
+from agent.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from weights import Weights
 
-from agent.config import FaqConfig
+from agent.bot.schemas import FaqEntry
+from agent.config import BotConfig, FaqConfig
 from agent.exceptions import BuildError
-from agent.schemas import FaqEntry
 from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
 
@@ -65,21 +67,26 @@ def test_sync_encodes_only_changes(index: FaqIndex, encoder: Encoder) -> None:
 
 def test_save_load_then_sync(index: FaqIndex, encoder: Encoder, tmp_path: Path) -> None:
     index.save(tmp_path)
-    loaded = FaqIndex.load(tmp_path, FaqConfig(top_k=2), encoder.fingerprint)
+    loaded = FaqIndex.load(tmp_path, BotConfig(name="t", faq=FaqConfig(top_k=2)), encoder)
     assert loaded.sync(ENTRIES, encoder.encode) == 0  # nothing re-encoded
     assert loaded.search(encoder.encode(["when can I reach support"]))[0][0].id == "hours"
 
 
 def test_other_encoder_reencodes(index: FaqIndex, encoder: Encoder, tmp_path: Path) -> None:
     index.save(tmp_path)
-    loaded = FaqIndex.load(tmp_path, FaqConfig(), "another-encoder")
-    assert loaded.sync(ENTRIES, encoder.encode) == 3
+    other = Weights(dim=encoder.dim * 2, fingerprint="another-encoder")
+    loaded = FaqIndex.load(tmp_path, BotConfig(name="t"), other)
+    assert loaded.dim == other.dim  # built for the other encoder's width, not the saved one's
+    assert loaded.sync(ENTRIES, lambda texts: np.tile(encoder.encode(texts), 2) / np.sqrt(2)) == 3
 
 
 def test_empty_index(encoder: Encoder) -> None:
     assert FaqIndex(encoder.dim, FaqConfig(), "x").search(encoder.encode(["hi"])) == [[]]
 
 
-def test_load_missing(tmp_path: Path) -> None:
-    with pytest.raises(BuildError):
-        FaqIndex.load(tmp_path, FaqConfig(), "x")
+def test_load_before_any_save_is_empty_and_unreadable_is_an_error(encoder: Encoder, tmp_path: Path) -> None:
+    fresh = FaqIndex.load(tmp_path, BotConfig(name="t"), encoder)
+    assert len(fresh) == 0 and fresh.dim == encoder.dim
+    (tmp_path / "meta.json").write_text("{}")
+    with pytest.raises(BuildError, match="python -m agent train"):
+        FaqIndex.load(tmp_path, BotConfig(name="t"), encoder)

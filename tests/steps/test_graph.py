@@ -5,58 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tinybot import TINY_GRAPH
 
-from agent.config import GraphConfig
+from agent.bot.schemas import GraphFile
+from agent.config import BotConfig, GraphConfig
 from agent.exceptions import BuildError
-from agent.schemas import GraphFile
+from agent.steps.encoder import Encoder
 from agent.steps.graph import KnowledgeGraph
 from agent.types import Fact, SessionState, Turn
 
-SPEC = GraphFile.model_validate(
-    {
-        "entities": [
-            {
-                "id": "card_plus",
-                "type": "card",
-                "name": "Plus card",
-                "aliases": ["plus", "plus card"],
-                "attributes": {"monthly_fee": "EUR 4.99"},
-            },
-            {
-                "id": "card_premium",
-                "type": "card",
-                "name": "Premium card",
-                "aliases": ["premium", "premium card"],
-                "attributes": {"monthly_fee": "EUR 12.99"},
-            },
-            {
-                "id": "fee_atm",
-                "type": "fee",
-                "name": "ATM fee",
-                "aliases": [],
-                "attributes": {"amount": "2%", "minimum": "EUR 1.00"},
-            },
-            {
-                "id": "currency_usd",
-                "type": "currency",
-                "name": "US dollar",
-                "aliases": ["usd", "dollars", "$"],
-                "attributes": {"code": "USD"},
-            },
-            {
-                "id": "country_switzerland",
-                "type": "country",
-                "name": "Switzerland",
-                "aliases": ["switzerland"],
-                "attributes": {"supported": "yes"},
-            },
-        ],
-        "relations": [
-            {"source": "card_plus", "relation": "atm_fee", "target": "fee_atm"},
-            {"source": "card_premium", "relation": "atm_fee", "target": "fee_atm"},
-        ],
-    }
-)
+SPEC = GraphFile.model_validate(TINY_GRAPH)
 
 
 @pytest.fixture()
@@ -65,7 +23,7 @@ def graph() -> KnowledgeGraph:
 
 
 def test_fact_count(graph: KnowledgeGraph) -> None:
-    assert graph.fact_count() == 6 + 2  # attributes + relations
+    assert graph.fact_count() == 8 + 2  # attributes + relations
 
 
 def test_links_aliases_any_case_and_symbols(graph: KnowledgeGraph) -> None:
@@ -109,13 +67,13 @@ def test_step_collects_facts_of_linked_entities(graph: KnowledgeGraph) -> None:
     assert {(f.attribute, f.value) for f in turn.graph.facts} == {("monthly_fee", "EUR 4.99"), ("atm_fee", "fee_atm")}
 
 
-def test_save_load(graph: KnowledgeGraph, tmp_path: Path) -> None:
+def test_save_load(graph: KnowledgeGraph, encoder: Encoder, tmp_path: Path) -> None:
     graph.save(tmp_path)
-    loaded = KnowledgeGraph.load(tmp_path, GraphConfig())
+    loaded = KnowledgeGraph.load(tmp_path, BotConfig(name="t"), encoder)
     assert loaded.fact_count() == graph.fact_count()
     assert loaded.resolve("card_premium", ["atm_fee", "minimum"])[0] == "EUR 1.00"
     with pytest.raises(BuildError):
-        KnowledgeGraph.load(tmp_path / "missing", GraphConfig())
+        KnowledgeGraph.load(tmp_path / "missing", BotConfig(name="t"), encoder)
 
 
 def test_typo_matches_are_rapidfuzz_best_matches(graph: KnowledgeGraph) -> None:

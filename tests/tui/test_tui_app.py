@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable, Input
-from tui_helpers import app_factory, run, screen_text, send, settle, wait_loaded, wait_until
+from tui_helpers import app_factory, run, screen_text, send, settle, started, wait_until
 
-from agent.transcripts import read_jsonl
+from agent.storage.conversation_log import read_jsonl
 from agent.tui.export import ExportScreen
 from agent.tui.sessions import SessionsScreen
 
@@ -17,8 +17,7 @@ QUESTION = "how much does it cost to withdraw cash abroad?"
 def test_question_shows_answer_and_its_trace(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
             screen = await send(pilot, QUESTION)
             transcript = screen.transcript.text
             assert f"You: {QUESTION}" in transcript
@@ -40,7 +39,7 @@ def test_question_shows_answer_and_its_trace(demo_bot_dir: Path, tmp_path: Path)
             assert app.agent is not None
             stored = app.agent.conversation("tui-test-1")
             assert stored is not None and [t.role for t in stored.turns] == ["customer", "bot"]
-            confidence = stored.turns[1].trace["confidence"]  # type: ignore[index]
+            confidence = stored.turns[1].trace.confidence  # type: ignore[union-attr]
             assert f" {confidence:.2f} confident" in intent  # the panel shows the reply's own confidence
 
     run(scenario())
@@ -49,8 +48,7 @@ def test_question_shows_answer_and_its_trace(demo_bot_dir: Path, tmp_path: Path)
 def test_arrow_keys_select_which_reply_the_panel_explains(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_loaded(pilot)
+        async with started(app, (80, 24)) as pilot:
             await send(pilot, QUESTION)
             screen = await send(pilot, "my card still hasn't arrived")
             assert screen.trace_panel.section("intent").splitlines()[0] == "card_arrival"
@@ -76,8 +74,8 @@ def test_arrow_keys_select_which_reply_the_panel_explains(demo_bot_dir: Path, tm
 def test_handoff_is_visible_and_survives_reopening(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
+            screen = app.screen
             assert "Handed over to a person" not in screen_text(app)
             await send(pilot, "I want to talk to a human")
             assert screen.status == "handoff" and screen.has_class("-handoff")
@@ -105,8 +103,8 @@ def test_handoff_is_visible_and_survives_reopening(demo_bot_dir: Path, tmp_path:
 def test_new_conversation_then_reopen_a_past_one(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
+            screen = app.screen
             await send(pilot, QUESTION)
             await pilot.press("ctrl+n")
             await pilot.pause()
@@ -148,8 +146,8 @@ def test_new_conversation_then_reopen_a_past_one(demo_bot_dir: Path, tmp_path: P
 def test_export_writes_the_conversation_in_the_replay_format(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
+            screen = app.screen
             await pilot.press("ctrl+s")  # nothing said yet: nothing to export, no dialog
             await pilot.pause()
             assert app.screen is screen
@@ -175,7 +173,7 @@ def test_export_writes_the_conversation_in_the_replay_format(demo_bot_dir: Path,
 
         lines = (tmp_path / "conversation-tui-test-1.jsonl").read_text().splitlines()
         assert len(lines) == 2 and lines[0] == lines[1]
-        conversation = read_jsonl(tmp_path / "conversation-tui-test-1.jsonl")[0]
+        conversation = read_jsonl(tmp_path / "conversation-tui-test-1.jsonl").conversations[0]
         assert conversation.conversation_id == "tui-test-1"
         assert conversation.started_at.tzinfo is not None
         turns = [(t.role, t.text, t.intent) for t in conversation.turns]
@@ -191,8 +189,8 @@ def test_export_writes_the_conversation_in_the_replay_format(demo_bot_dir: Path,
 def test_a_refused_message_is_a_note_and_the_chat_goes_on(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (80, 24)) as pilot:
+            screen = app.screen
             await send(pilot, "x" * 2001, type_it=False)
             assert "Note: error: Message is 2,001 characters; the limit is 2,000" in screen.transcript.text
             assert screen.transcript.replies == []
@@ -209,15 +207,15 @@ def test_a_refused_message_is_a_note_and_the_chat_goes_on(demo_bot_dir: Path, tm
 def test_messages_sent_while_waiting_are_answered_in_order(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
+            screen = app.screen
             box = screen.query_one("#message", Input)
             for text in (QUESTION, "my card still hasn't arrived", "I lost my card"):
                 box.value = text
                 await pilot.press("enter")  # no waiting between them: the input stays usable
             await wait_until(pilot, lambda: len(screen.transcript.replies) == 3, timeout=60)
             await settle(pilot)
-            intents = [view.trace["intent"] for view in screen.transcript.replies if view.trace]
+            intents = [view.trace.intent for view in screen.transcript.replies if view.trace]
             assert intents == ["cash_withdrawal_charge", "card_arrival", "lost_or_stolen_card"]
             assert screen.transcript.text.index("I lost my card") < screen.transcript.text.rindex("Bot:")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.segment import Segment
-from tui_helpers import app_factory, run, screen_text, send, wait_loaded
+from tui_helpers import app_factory, run, screen_text, send, started
 
 from agent.tui.app import DARK, LIGHT, ChatApp
 
@@ -39,8 +39,7 @@ def _normalise(text: str) -> str:
 def test_main_screen_snapshot(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> str:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
             await send(pilot, QUESTION)
             app.save_screenshot("main_screen.svg", str(tmp_path))  # for a person to look at when it fails
             return screen_text(app)
@@ -90,8 +89,8 @@ def test_text_is_readable_in_light_and_dark_themes(demo_bot_dir: Path, tmp_path:
     async def scenario() -> dict[str, list[tuple[float, str]]]:
         app = app_factory(demo_bot_dir, tmp_path)()
         results: dict[str, list[tuple[float, str]]] = {}
-        async with app.run_test(size=(100, 30)) as pilot:
-            screen = await wait_loaded(pilot)
+        async with started(app, (100, 30)) as pilot:
+            screen = app.screen
             await send(pilot, QUESTION)
             await send(pilot, "x" * 2001, type_it=False)  # an error note
             await send(pilot, "I want to talk to a human")  # the handoff banner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinybot import write_tiny_bot
-from tui_helpers import app_factory, run, screen_text, wait_loaded, wait_until
+from tui_helpers import app_factory, run, screen_text, started, wait_loaded, wait_until
 
 from agent.tui.app import ChatApp
 from agent.tui.chat import ChatScreen
@@ -100,8 +100,7 @@ def test_loading_screen_shows_training_progress_and_stays_live(tmp_path: Path) -
 def test_ctrl_q_quits_cleanly(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> ChatApp:
         app = app_factory(demo_bot_dir, tmp_path)()
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_loaded(pilot)
+        async with started(app, (80, 24)) as pilot:
             await pilot.press("ctrl+q")
             await pilot.pause()
             assert not app.is_running

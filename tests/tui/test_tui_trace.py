@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from agent.tui.trace import Thresholds, bar, trace_sections
-from agent.types import DecoderTrace, EntityMention, Fact, FaqHit, IntentScore, Reply
+from agent.types import DecoderTrace, EntityMention, Fact, FaqHit, IntentScore, Reply, Trace
 
 LIMITS = Thresholds(confident=0.5, out_of_scope=0.3, faq_answer=0.8)
 
 
-def _reply(**fields: Any) -> dict[str, Any]:
+def _reply(**fields: Any) -> Trace:
     base: dict[str, Any] = {
         "session_id": "s1",
         "text": "The Plus card costs EUR 4.99 a month.",
@@ -26,10 +26,10 @@ def _reply(**fields: Any) -> dict[str, Any]:
         "timings_ms": {"encoder": 9.0, "intent": 0.5, "policy": 0.1, "total": 9.6},
     }
     base.update(fields)
-    return Reply(**base).model_dump(mode="json")
+    return Reply(**base).trace()
 
 
-def _section(trace: dict[str, Any], key: str, width: int | None = None) -> str | None:
+def _section(trace: Trace, key: str, width: int | None = None) -> str | None:
     return next((s.body.plain for s in trace_sections(trace, LIMITS, width) if s.key == key), None)
 
 
@@ -99,7 +99,9 @@ def test_accepted_decoder() -> None:
 
 
 def test_unknown_fields_are_shown_not_dropped() -> None:
-    trace = {**_reply(), "decoder_version": "2", "language": "en", "scores": {"a": 1}}
+    # A newer version's trace, read by this one (a stored turn): its extra fields are kept and shown.
+    stored = {**_reply().model_dump(mode="json"), "decoder_version": "2", "language": "en", "scores": {"a": 1}}
+    trace = Trace.model_validate(stored)
     assert _section(trace, "decoder") == "decoder_version: 2"
     assert _section(trace, "other") == 'language: en\nscores: {"a": 1}'
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,14 @@ async def wait_loaded(pilot: Pilot) -> ChatScreen:
     await pilot.pause()
     assert isinstance(app.screen, ChatScreen)
     return app.screen
+
+
+@asynccontextmanager
+async def started(app: ChatApp, size: tuple[int, int] = (100, 30)) -> AsyncIterator[Pilot]:
+    """The app running headless at `size`, its bot loaded and the chat screen up."""
+    async with app.run_test(size=size) as pilot:
+        await wait_loaded(pilot)
+        yield pilot
 
 
 async def settle(pilot: Pilot) -> None:

@@ -1,0 +1,47 @@
+"""From a bot folder and its build folder to the steps the dialog manager runs.
+
+    load_bot(path)                   the bot folder, read and fully checked
+    load_steps(bot, encoder, ...)    every step, in pipeline order, loaded from the build folder
+
+The steps with files in the build folder are `Artifact`s and load through one
+signature, so this is a loop over their classes; the others are made from the
+bot's files and the steps already loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.bot.folder import FILES, BotFolder, read_bot
+from agent.exceptions import ConfigError
+from agent.steps.decoder.step import load_decoder
+from agent.steps.encoder import Encoder
+from agent.steps.faq import FaqIndex
+from agent.steps.graph import KnowledgeGraph
+from agent.steps.intents import IntentClassifier
+from agent.steps.policy import Policy
+from agent.steps.sentiment import Sentiment
+from agent.steps.templates import TemplateEngine, check_templates
+from agent.types import Artifact, Step
+
+# The steps with files in the build folder, in the order the pipeline runs them.
+ARTIFACT_STEPS: tuple[type[Artifact], ...] = (IntentClassifier, FaqIndex, KnowledgeGraph)
+
+
+def load_bot(path: str | Path) -> BotFolder:
+    """Read and validate every file of the bot folder at `path`, templates checked against the graph."""
+    bot = read_bot(path)
+    problem = check_templates(bot.templates, KnowledgeGraph.from_spec(bot.graph, bot.config.graph))
+    if problem:
+        raise ConfigError(f"{FILES['templates']}: {problem}")
+    return bot
+
+
+def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> list[Step]:
+    """The bot's pipeline: encoder, intents, FAQ, graph, sentiment, policy and (when enabled) decoder."""
+    loaded = [kind.load(bot.build_path / kind.artifact, bot.config, encoder) for kind in ARTIFACT_STEPS]
+    graph = next(step for step in loaded if isinstance(step, KnowledgeGraph))
+    steps: list[Step] = [encoder, *loaded, Sentiment(), Policy(bot.config, TemplateEngine(bot.templates, graph))]
+    if decoder and bot.config.decoder.enabled:
+        steps.append(load_decoder(bot, graph))
+    return steps

@@ -1,0 +1,236 @@
+"""The dialog manager: runs the steps on a batch of turns, applies the policy, stores the result.
+
+    agent = Agent.load("path/to/bot")          # a trained bot (`python -m agent train`)
+    reply = agent.respond("session-1", "how much is a cash withdrawal abroad?")
+    print(reply.text, reply.source, reply.intent, reply.confidence)
+
+`Agent` composes step objects (`Step` protocol in agent.types); it never looks
+anything up by name. Session state lives in the store, so any process sharing
+the store can answer the next message of a conversation. It never trains:
+`agent.training.load_trained` builds what is stale first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from agent.bot.folder import BotFolder
+from agent.bot.schemas import FaqEntry
+from agent.exceptions import BuildError
+from agent.pipeline.artifacts import runtime_encoder_config, stale_for_loading
+from agent.pipeline.assemble import load_bot, load_steps
+from agent.pipeline.messages import check_session_id, clean_message
+from agent.pipeline.privacy import Masker
+from agent.steps.encoder import Encoder, encoder_fingerprint
+from agent.steps.faq import FaqIndex
+from agent.storage.store import ConversationRecord, Store, TurnRecord
+from agent.types import Reply, SessionState, Step, Turn
+
+S = TypeVar("S")
+
+
+class Agent:
+    """A loaded bot: its pipeline steps (policy included) and its store."""
+
+    def __init__(self, bot: BotFolder, steps: Sequence[Step], store: Store) -> None:
+        self.bot = bot
+        self.config = bot.config
+        self.steps = list(steps)
+        self.encoder = self.step(Encoder)
+        self.faq = self.step(FaqIndex)
+        self.store = store
+        self.masker = Masker(bot.config.privacy)
+        self._faq_revision: str | None = None  # the store's FAQ revision the index last matched
+
+    @classmethod
+    def load(
+        cls,
+        bot_dir: str | Path = ".",
+        *,
+        store_url: str | None = None,
+        decoder: bool = True,
+        encoder: Encoder | None = None,
+    ) -> Agent:
+        """Load a trained bot; raises BuildError when its build is missing or stale.
+
+        `decoder=False` leaves the decoder step out even when bot.yaml enables it;
+        `encoder` reuses an already loaded encoder when it has the run-time weights.
+        """
+        bot = load_bot(bot_dir)
+        stale = stale_for_loading(bot, decoder)
+        if stale:
+            raise BuildError(
+                f"Bot '{bot.config.name}' is not trained or its build is stale ({', '.join(stale)}); "
+                f"run `python -m agent train --bot {bot.path}`."
+            )
+        store = Store(store_url or bot.store_url)
+        try:
+            return cls.assemble(bot, store, encoder=encoder, decoder=decoder)
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def assemble(cls, bot: BotFolder, store: Store, *, encoder: Encoder | None = None, decoder: bool = True) -> Agent:
+        """The pipeline of an already built `bot` over an open `store` (which the caller keeps and closes)."""
+        runtime = runtime_encoder_config(bot.config, bot.build_path)
+        if encoder is None or encoder.fingerprint != encoder_fingerprint(runtime):
+            # intents.finetune is on: every step reads the tuned encoder that `train` saved in the build.
+            encoder = Encoder(runtime)
+        agent = cls(bot, load_steps(bot, encoder, decoder=decoder), store)
+        # The store is the source of truth: seed a new store from faq.yaml, and pick up
+        # entries that other processes added or changed.
+        store.seed_faqs(bot.faq_entries(), bot.digests["faq"])
+        if agent.faq.sync(store.faq_entries(), encoder.encode):
+            agent._save_faq()
+        return agent
+
+    def close(self) -> None:
+        self.store.close()
+
+    def step(self, kind: type[S]) -> S:
+        """The pipeline step of class `kind`, e.g. `agent.step(KnowledgeGraph)`."""
+        for step in self.steps:
+            if isinstance(step, kind):
+                return step
+        raise LookupError(f"this agent has no {kind.__name__} step")
+
+    # --- conversation -------------------------------------------------------
+
+    def respond(self, session_id: str, text: str) -> Reply:
+        """Answer one customer message in conversation `session_id`."""
+        return self.respond_batch([(session_id, text)])[0]
+
+    def respond_batch(self, messages: Sequence[tuple[str, str]]) -> list[Reply]:
+        """Answer many (session_id, text) messages with one batched pass per step.
+
+        Messages of the same session are answered in order. Every message is
+        checked before any is processed, so a bad one stores nothing.
+        """
+        limit = self.config.limits.max_message_chars
+        cleaned = [(check_session_id(sid), clean_message(text, limit)) for sid, text in messages]
+        replies: list[Reply | None] = [None] * len(cleaned)
+        # A wave holds each session at most once, so a later message sees the earlier one's state.
+        waves: list[list[int]] = []
+        depth: dict[str, int] = {}
+        for i, (sid, _) in enumerate(cleaned):
+            level = depth.get(sid, 0)
+            depth[sid] = level + 1
+            if level == len(waves):
+                waves.append([])
+            waves[level].append(i)
+        # The whole turn (load state, steps, record) runs under each conversation's lock, so turns of
+        # one conversation never interleave, also across processes sharing the store.
+        with self.store.conversation_lock(*depth):
+            for wave in waves:
+                for i, reply in zip(wave, self._respond_wave([cleaned[i] for i in wave]), strict=True):
+                    replies[i] = reply
+        return [r for r in replies if r is not None]
+
+    def annotate(
+        self, messages: Sequence[tuple[str, str]], states: dict[str, SessionState] | None = None
+    ) -> list[Turn]:
+        """Run every step on cleaned (session_id, text) messages and return the turns; stores nothing.
+
+        Sessions missing from `states` start fresh. Training and evaluation use this directly.
+        """
+        states = states or {}
+        turns = [Turn(session_id=sid, text=text, state=states.get(sid, SessionState())) for sid, text in messages]
+        for step in self.steps:
+            started = time.perf_counter()
+            step(turns)
+            share = (time.perf_counter() - started) * 1000 / len(turns)
+            for turn in turns:
+                turn.timings_ms[step.name] = round(share, 3)
+        return turns
+
+    def warm_up(self) -> None:
+        """Run every step once on a throwaway message; stores nothing.
+
+        The first turn through a fresh process pays for lazy start-up (torch's first forward pass,
+        first-call imports): about half a second here. A server worker warms up before it takes
+        requests, so its first customer does not wait, and while it would hold the GIL its event
+        loop is not yet reading requests that other workers could have ordered after it.
+        """
+        self.annotate([("warm-up", "hello")])
+
+    def _respond_wave(self, messages: list[tuple[str, str]]) -> list[Reply]:
+        turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages))
+        replies, records = [], []
+        for turn in turns:
+            reply = self._reply(turn)
+            # Kept data is masked (bot.yaml `privacy:`); the caller still gets the reply as written.
+            customer_text, stored = self.masker.mask(turn.text), self.masker.mask_reply(reply, turn.text)
+            turn.state.remember(customer_text, stored.text, self.config.dialog.history_turns)
+            replies.append(reply)
+            records.append(TurnRecord(customer_text=customer_text, reply=stored, state=turn.state))
+        # The store adds its own share and the total to each trace it keeps; the caller's get the same.
+        for reply, record in zip(replies, self.store.record(records), strict=True):
+            reply.timings_ms = dict(record.timings_ms)
+        return replies
+
+    def _reply(self, turn: Turn) -> Reply:
+        intent, decision = turn.intent, turn.decision
+        assert intent is not None and decision is not None, "the intent and policy steps ran"
+        return Reply(
+            session_id=turn.session_id,
+            text=decision.text,
+            source=decision.source,
+            reason=decision.reason,
+            intent=decision.intent or intent.name,
+            confidence=round(intent.confidence, 4),
+            intents=intent.top,
+            faq_hits=turn.faq_hits,
+            entities=turn.graph.entities,
+            facts=decision.facts,
+            slots=decision.slots,
+            sentiment=turn.sentiment,
+            handoff=decision.handoff,
+            decoder=turn.decoder,
+            timings_ms=dict(turn.timings_ms),
+        )
+
+    def conversation(self, session_id: str) -> ConversationRecord | None:
+        """The stored transcript of a conversation, with each reply's trace."""
+        return self.store.conversation(session_id)
+
+    def end_conversation(self, session_id: str) -> bool:
+        return self.store.end_conversation(session_id)
+
+    # --- FAQ administration (the index follows live) ------------------------
+
+    def faq_entries(self) -> list[FaqEntry]:
+        return self.store.faq_entries()
+
+    def add_faq(self, entry: FaqEntry) -> None:
+        """Store a new FAQ entry and make it retrievable at once."""
+        self.store.add_faq(entry)
+        self.faq.upsert([entry], self.encoder.encode)
+        self._save_faq()
+
+    def update_faq(self, entry: FaqEntry) -> None:
+        """Replace an entry (same id); its phrasings are re-encoded."""
+        self.store.update_faq(entry)
+        self.faq.upsert([entry], self.encoder.encode)
+        self._save_faq()
+
+    def delete_faq(self, faq_id: str) -> None:
+        self.store.delete_faq(faq_id)
+        self.faq.remove([faq_id])
+        self._save_faq()
+
+    def refresh_faq(self) -> bool:
+        """Pick up FAQ changes made by other processes sharing the store; one cheap read when none."""
+        revision = self.store.faq_revision()
+        if revision == self._faq_revision:
+            return False
+        # Read the revision before the entries: a change landing in between only causes one more sync.
+        self.faq.sync(self.store.faq_entries(), self.encoder.encode)
+        self._faq_revision = revision
+        return True
+
+    def _save_faq(self) -> None:
+        self.faq.save(self.bot.build_path / FaqIndex.artifact)

@@ -1,0 +1,153 @@
+"""The policy: from an annotated turn, decide which source answers and what it says.
+
+Rules, in order (the first that applies answers):
+
+1. Handed over already   -> tell the customer a person will reply.
+2. Pending question      -> the customer named the detail we asked for: answer the waiting intent.
+3. Asked for a person    -> handoff, in the human_handoff template's words (phone, hours).
+4. Strong negative sentiment -> handoff.
+5. Confident intent whose template takes an entity the customer named -> template (most specific).
+   An intent under the `confident` bar still counts as confident when the best FAQ hit belongs to
+   it: two independent readings of the message (classifier, retrieval) agree. When the top two
+   intents are nearly tied (`dialog.faq_tiebreak`), the one the best FAQ hit belongs to is taken.
+6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live).
+7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
+8. Confident intent      -> template with graph facts, or a question for a missing required slot.
+9. Anything else         -> ask to rephrase (counts as a fallback).
+
+Each answer is a `Decision` (text, source, reason, facts) written on the turn;
+the decoder step that runs next may rewrite a FAQ or template answer from the
+same grounding, and keeps its text only when it is confident and grounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent.bot.schemas import OOS
+from agent.config import BotConfig
+from agent.steps.templates import Ask, Rendered, TemplateEngine
+from agent.types import Decision, IntentPrediction, Pending, SessionState, Turn
+
+HANDOFF_INTENT = "human_handoff"
+
+
+class Policy:
+    """Chooses the answer source for a turn and updates the session state."""
+
+    name = "policy"
+
+    def __init__(self, config: BotConfig, templates: TemplateEngine) -> None:
+        self.config = config
+        self.templates = templates
+
+    def __call__(self, turns: Sequence[Turn]) -> None:
+        for turn in turns:
+            turn.decision = self.decide(turn)
+
+    def decide(self, turn: Turn) -> Decision:
+        """Pick the answer for `turn`; records it in `turn.state` (slots, pending question, fallback count)."""
+        decision = self._choose(turn, turn.state)
+        turn.state.record(decision, turn.graph.entities, turn.intent)
+        return decision
+
+    def _choose(self, turn: Turn, state: SessionState) -> Decision:
+        persona = self.config.persona
+        intent = turn.intent
+        assert intent is not None, "the intent step runs before the policy"
+        if state.handed_off:
+            return Decision(persona.handoff, "handoff", "conversation already handed over to a person", handoff=True)
+
+        pending = state.take_pending()
+        if pending is not None:
+            named = next((m for m in turn.graph.entities if m.type == pending.entity_type), None)
+            if named is not None:
+                slots = self.templates.fill_slots(pending.intent, turn.graph.entities, state.slots)
+                decision = self._template(
+                    pending.intent, slots, state, f"customer gave the {pending.slot} asked for ({named.name})"
+                )
+                decision.intent = pending.intent
+                return decision
+
+        broken = self._tie_broken(turn)
+        if broken is not None:
+            turn.intent = intent = broken
+        confident = not intent.out_of_scope and intent.confidence >= self.config.intents.confident
+        agreed = not intent.out_of_scope and not confident and self._faq_agrees(turn)
+        confident = confident or agreed
+        why = f"{intent.confidence:.2f}, best FAQ hit agrees" if agreed else f"{intent.confidence:.2f}"
+        if broken is not None:
+            why += f", near-tie with {broken.top[0].name} broken by the best FAQ hit"
+        if confident and intent.name == HANDOFF_INTENT:
+            return self._asked_for_person()
+        if turn.sentiment <= self.config.dialog.negative_sentiment:
+            return Decision(
+                persona.handoff, "handoff", f"strong negative sentiment ({turn.sentiment:.2f})", handoff=True
+            )
+        if confident and self.templates.has(intent.name):
+            slots = self.templates.fill_slots(intent.name, turn.graph.entities, state.slots)
+            if slots:
+                reason = f"intent {intent.name} ({why}) with {', '.join(slots)} known"
+                return self._template(intent.name, slots, state, reason)
+
+        best = turn.faq_hits[0] if turn.faq_hits else None
+        if best is not None and best.score >= self.config.faq.answer_threshold:
+            return Decision(best.answer, "faq", f"FAQ '{best.id}' matched with score {best.score:.2f}")
+
+        if intent.out_of_scope:
+            return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")
+
+        if confident and self.templates.has(intent.name):
+            return self._template(intent.name, {}, state, f"intent {intent.name} ({why})")
+
+        return self._fallback(state, persona.clarify, f"low confidence ({intent.name} {intent.confidence:.2f})")
+
+    def _asked_for_person(self) -> Decision:
+        """Handoff on request, in the words of the bot's `human_handoff` template when it has one.
+
+        That template can say how else to reach a person (phone, hours); persona.handoff, used for
+        the handoffs the bot decides on its own, stays the short notice.
+        """
+        reason = "customer asked for a person"
+        if self.templates.has(HANDOFF_INTENT):
+            result = self.templates.render(HANDOFF_INTENT, {})
+            if isinstance(result, Rendered):
+                return Decision(result.text, "handoff", reason, facts=result.facts, handoff=True)
+        return Decision(self.config.persona.handoff, "handoff", reason, handoff=True)
+
+    def _tie_broken(self, turn: Turn) -> IntentPrediction | None:
+        """The runner-up intent, when it is within `faq_tiebreak` of the best and owns the best FAQ hit."""
+        intent, margin = turn.intent, self.config.dialog.faq_tiebreak
+        if intent is None or intent.out_of_scope or margin <= 0 or not turn.faq_hits or len(intent.top) < 2:
+            return None
+        first, second = intent.top[0], intent.top[1]
+        if first.name != intent.name or first.confidence - second.confidence > margin:
+            return None
+        if turn.faq_hits[0].intent != second.name or second.name == OOS:
+            return None
+        return IntentPrediction(name=second.name, confidence=second.confidence, out_of_scope=False, top=intent.top)
+
+    def _faq_agrees(self, turn: Turn) -> bool:
+        """Whether the best FAQ hit is one of the predicted intent's own FAQs (`intent:` in faq.yaml)."""
+        if not self.config.dialog.faq_agreement or not turn.faq_hits:
+            return False
+        return turn.intent is not None and turn.faq_hits[0].intent == turn.intent.name
+
+    def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
+        result = self.templates.render(intent, slots)
+        if isinstance(result, Ask):
+            state.wait_for(Pending(intent=intent, slot=result.slot, entity_type=result.entity_type))
+            return Decision(result.text, "ask", f"{reason}; missing required detail '{result.slot}'", slots=slots)
+        assert isinstance(result, Rendered)
+        return Decision(result.text, "template", reason, facts=result.facts, slots=result.slots)
+
+    def _fallback(self, state: SessionState, text: str, reason: str) -> Decision:
+        count = state.count_fallback()
+        if count >= self.config.dialog.handoff_after_fallbacks:
+            return Decision(
+                self.config.persona.handoff,
+                "handoff",
+                f"{reason}; {count} fallbacks in a row",
+                handoff=True,
+            )
+        return Decision(text, "fallback", reason)

@@ -1,0 +1,135 @@
+"""Answer templates: per-intent text with slots filled from the knowledge graph.
+
+A placeholder is `{head.path}`: `head` is a slot of the template or an entity
+id, `path` follows relations and ends on an attribute (`{card.atm_fee.amount}`),
+or is empty for the entity's name. `{steps}` is the intent's procedure.
+A required slot that neither this message nor the session fills makes the
+template ask its `ask` question instead; the dialog manager then waits for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.bot.schemas import PLACEHOLDER, TemplatesFile, TemplateSpec
+from agent.steps.graph import KnowledgeGraph
+from agent.types import EntityMention, Fact
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A filled template."""
+
+    text: str
+    facts: list[Fact]
+    slots: dict[str, str]  # slot name -> entity id used
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question back to the customer for a missing required slot."""
+
+    text: str
+    slot: str
+    entity_type: str
+
+
+class TemplateEngine:
+    """Chooses a template's variant, fills its slots and resolves its placeholders."""
+
+    def __init__(self, templates: TemplatesFile, graph: KnowledgeGraph) -> None:
+        self.templates = templates.templates
+        self.graph = graph
+
+    def has(self, intent: str) -> bool:
+        return intent in self.templates
+
+    def fill_slots(self, intent: str, mentions: list[EntityMention], remembered: dict[str, str]) -> dict[str, str]:
+        """Slot name -> entity id, from this message's entities first, then the session's."""
+        spec = self.templates[intent]
+        values: dict[str, str] = {}
+        for slot, slot_spec in spec.slots.items():
+            mentioned = next((m.id for m in mentions if m.type == slot_spec.type), None)
+            value = mentioned or remembered.get(slot_spec.type)
+            if value is not None and self.graph.has_entity(value):
+                values[slot] = value
+        return values
+
+    def render(self, intent: str, slots: dict[str, str]) -> Rendered | Ask:
+        """The answer for `intent` given filled `slots`, or the question for the first missing required slot."""
+        spec = self.templates[intent]
+        for slot, slot_spec in spec.slots.items():
+            if slot_spec.required and slot not in slots:
+                return Ask(text=slot_spec.ask or "", slot=slot, entity_type=slot_spec.type)
+        text = spec.text
+        for slot, variant in spec.when_known.items():
+            if slot in slots:
+                text = variant
+                break
+        facts: list[Fact] = []
+
+        def substitute(match) -> str:
+            value, used = self._value(intent, match.group(1), slots)
+            facts.extend(used)
+            return value
+
+        rendered = PLACEHOLDER.sub(substitute, text)
+        unique = list({(f.subject, f.attribute): f for f in facts}.values())
+        return Rendered(text=rendered, facts=unique, slots=dict(slots))
+
+    def _value(self, intent: str, placeholder: str, slots: dict[str, str]) -> tuple[str, list[Fact]]:
+        parts = placeholder.strip().split(".")
+        if parts == ["steps"]:
+            steps = self.graph.procedures[intent].steps
+            return "\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1)), []
+        head, path = parts[0], parts[1:]
+        entity_id = slots.get(head, head)
+        resolved = self.graph.resolve(entity_id, path or ["name"])
+        if resolved is None:  # check_templates rules this out at load time
+            raise KeyError(f"placeholder '{{{placeholder}}}' of template '{intent}' does not resolve")
+        return resolved
+
+
+def check_templates(templates: TemplatesFile, graph: KnowledgeGraph) -> str | None:
+    """The first placeholder that cannot resolve, as a one-line problem; None when all resolve."""
+    for intent, spec in templates.templates.items():
+        for slot, slot_spec in spec.slots.items():
+            if not graph.entities_of_type(slot_spec.type):
+                return (
+                    f"template '{intent}': slot '{slot}' has type '{slot_spec.type}', "
+                    "which no entity in knowledge/graph.yaml has."
+                )
+        required = {s for s, v in spec.slots.items() if v.required}
+        variants = [("text", spec.text, required)] + [
+            (f"when_known.{slot}", text, required | {slot}) for slot, text in spec.when_known.items()
+        ]
+        for where, text, usable in variants:
+            for match in PLACEHOLDER.finditer(text):
+                problem = _check_placeholder(intent, spec, graph, match.group(1), usable)
+                if problem:
+                    return f"template '{intent}' {where}: placeholder '{{{match.group(1)}}}' {problem}"
+    return None
+
+
+def _check_placeholder(
+    intent: str, spec: TemplateSpec, graph: KnowledgeGraph, placeholder: str, usable: set[str]
+) -> str | None:
+    parts = placeholder.strip().split(".")
+    if parts == ["steps"]:
+        return None if intent in graph.procedures else "needs a procedure for this intent in knowledge/graph.yaml."
+    head, path = parts[0], parts[1:] or ["name"]
+    if head in spec.slots:
+        if head not in usable:
+            return (
+                f"uses optional slot '{head}', which may be unknown here; "
+                f"use it only in when_known.{head} or make the slot required."
+            )
+        candidates = graph.entities_of_type(spec.slots[head].type)
+    elif graph.has_entity(head):
+        candidates = [head]
+    else:
+        return f"names '{head}', which is neither a slot of this template nor an entity id."
+    for entity_id in candidates:
+        if graph.resolve(entity_id, path) is None:
+            return f"does not resolve for entity '{entity_id}' (no attribute or relation '{'.'.join(path)}')."
+    return None

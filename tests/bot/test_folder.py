@@ -1,0 +1,122 @@
+"""A bot folder loads whole or not at all; every mistake is one line naming file, line, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from tinybot import ROOT, TINY_FAQ, TINY_GRAPH, TINY_TEMPLATES, write_tiny_bot
+
+from agent.exceptions import ConfigError
+from agent.pipeline.assemble import load_bot
+
+
+def test_demo_bot_meets_its_content_requirements() -> None:
+    bot = load_bot(ROOT)
+    names = bot.intent_names()
+    assert len(names) == 81
+    assert {"greeting", "goodbye", "thanks", "human_handoff"} <= set(names)
+    assert all(len(spec.examples) >= 12 for spec in bot.intents.intents)
+    assert len(bot.faq.faqs) >= 120
+    from agent.steps.graph import KnowledgeGraph
+
+    assert KnowledgeGraph.from_spec(bot.graph, bot.config.graph).fact_count() >= 150
+    assert set(bot.templates.templates) == set(names)
+
+
+def test_tiny_bot_loads(tiny_bot_dir: Path) -> None:
+    bot = load_bot(tiny_bot_dir)
+    assert bot.config.name == "Tiny bot"
+    assert bot.intent_names(include_oos=True)[-1] == "oos"
+
+
+def _error(folder: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_bot(folder)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    return message
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    assert "does not exist" in _error(tmp_path / "nope")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    (folder / "knowledge" / "graph.yaml").unlink()
+    assert _error(folder).startswith("knowledge/graph.yaml: file is missing")
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b", faq="faqs:\n  - id: a\n    question: [unclosed\n")
+    message = _error(folder)
+    assert message.startswith("knowledge/faq.yaml line ")
+    assert "invalid YAML" in message
+
+
+def test_unknown_key_in_bot_yaml(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b", config={"name": "x", "intents": {"treshold": 0.3}})
+    message = _error(folder)
+    assert message.startswith("bot.yaml line 3: intents.treshold")
+    assert "Extra inputs are not permitted" in message
+
+
+def test_out_of_range_threshold(tmp_path: Path) -> None:
+    message = _error(write_tiny_bot(tmp_path / "b", config={"name": "x", "faq": {"top_k": 0}}))
+    assert "faq.top_k" in message and "greater than or equal to 1" in message
+
+
+def test_faq_entry_error_names_the_entry(tmp_path: Path) -> None:
+    faq = {"faqs": [TINY_FAQ["faqs"][0], {"id": "no-answer", "question": "what?"}]}
+    message = _error(write_tiny_bot(tmp_path / "b", faq=faq))
+    assert message.startswith("knowledge/faq.yaml line 7: faqs[1].answer (id 'no-answer'): Field required")
+    assert "Field required" in message
+
+
+def test_duplicate_faq_id(tmp_path: Path) -> None:
+    faq = {"faqs": [TINY_FAQ["faqs"][0], TINY_FAQ["faqs"][0]]}
+    assert "duplicate FAQ id 'opening-hours'" in _error(write_tiny_bot(tmp_path / "b", faq=faq))
+
+
+def test_template_placeholder_must_resolve(tmp_path: Path) -> None:
+    templates = yaml.safe_load(yaml.safe_dump(TINY_TEMPLATES))
+    templates["templates"]["lost_card"]["text"] = "Call {bank.fax}."
+    message = _error(write_tiny_bot(tmp_path / "b", templates=templates))
+    assert "template 'lost_card'" in message and "{bank.fax}" in message and "bank" in message
+
+
+def test_optional_slot_only_in_when_known(tmp_path: Path) -> None:
+    templates = yaml.safe_load(yaml.safe_dump(TINY_TEMPLATES))
+    templates["templates"]["card_fee"]["slots"]["card"] = {"type": "card"}
+    message = _error(write_tiny_bot(tmp_path / "b", templates=templates))
+    assert "optional slot 'card'" in message
+
+
+def test_every_intent_needs_a_template(tmp_path: Path) -> None:
+    templates = yaml.safe_load(yaml.safe_dump(TINY_TEMPLATES))
+    del templates["templates"]["greeting"]
+    assert "no template for intent(s) greeting" in _error(write_tiny_bot(tmp_path / "b", templates=templates))
+
+
+def test_relation_to_unknown_entity(tmp_path: Path) -> None:
+    graph = yaml.safe_load(yaml.safe_dump(TINY_GRAPH))
+    graph["relations"] = [{"source": "card_basic", "relation": "fee", "target": "ghost"}]
+    assert "unknown entity 'ghost'" in _error(write_tiny_bot(tmp_path / "b", graph=graph))
+
+
+def test_shared_alias_is_rejected(tmp_path: Path) -> None:
+    graph = yaml.safe_load(yaml.safe_dump(TINY_GRAPH))
+    graph["entities"][1]["aliases"].append("basic")
+    assert "alias 'basic' is used by both" in _error(write_tiny_bot(tmp_path / "b", graph=graph))
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    (folder / "knowledge" / "faq.yaml").write_bytes(b"faqs: []\n# \xff\xfe bad\n")
+    assert "not UTF-8" in _error(folder)
+
+
+def test_top_level_must_be_mapping(tmp_path: Path) -> None:
+    assert "expected a mapping" in _error(write_tiny_bot(tmp_path / "b", faq="- just\n- a list\n"))
