@@ -73,7 +73,9 @@ def test_store_holds_masked_text_but_reply_is_whole(demo_agent: Agent) -> None:
     customer, bot = stored.turns[0], stored.turns[1]
     assert customer.text == "my card [card] was stolen, email me at [email] or call [phone]"
     assert bot.text == reply.text  # the bank's own words (its phone number included) are kept
-    everything = repr(stored) + repr(demo_agent.store.load_states(["pii"]))
+    # Everything kept: texts, traces, state (not the timestamps, whose digits could read "4111" by chance).
+    kept = [turn.text + (turn.trace.model_dump_json() if turn.trace else "") for turn in stored.turns]
+    everything = " ".join(kept) + repr(demo_agent.store.load_states(["pii"]))
     for secret in ("4111", "ann@example.com", "7946"):
         assert secret not in everything
 
