@@ -229,8 +229,10 @@ class Reply(Trace):
     text: str
 
     def trace(self) -> Trace:
-        """The trace alone (what the store keeps beside the reply's text)."""
-        return Trace.model_validate(self.model_dump(exclude={"session_id", "text"}))
+        """The trace alone (what the store keeps beside the reply's text); it shares the reply's step results."""
+        # Built without validating again (the reply's fields were validated); only the timings are a copy.
+        fields = {name: getattr(self, name) for name in Trace.model_fields}
+        return Trace.model_construct(**{**fields, "timings_ms": dict(self.timings_ms)})
 
 
 @dataclass

@@ -185,7 +185,8 @@ class Store:
                     ).all()
                 )
                 turns: list[dict[str, Any]] = []
-                for rec, trace in zip(records, traces, strict=True):
+                kept = [trace.model_dump(mode="json") for trace in traces]  # dumped once, for both statements
+                for rec, trace in zip(records, kept, strict=True):
                     seq = last_seq.get(rec.reply.session_id, -1) + 1
                     last_seq[rec.reply.session_id] = seq + 1
                     turns.extend(self._record_one(rows[rec.reply.session_id], seq, rec, trace))
@@ -193,9 +194,10 @@ class Store:
                 # One multi-row INSERT for the whole batch (ORM objects cost one INSERT each).
                 session.execute(insert(TurnRow), turns)
             share = round((time.perf_counter() - started) * 1000 / len(records), 3)
-            for trace in traces:
+            for trace, dumped in zip(traces, kept, strict=True):
                 trace.timings_ms["store"] = share
                 trace.timings_ms["total"] = round(sum(trace.timings_ms.values()), 3)
+                dumped["timings_ms"] = trace.timings_ms
             turns_table = TurnRow.__table__  # Core: one executemany UPDATE, no ORM objects to keep in step
             with self.engine.begin() as connection:
                 connection.execute(
@@ -206,15 +208,17 @@ class Store:
                     )
                     .values(trace=bindparam("kept_trace", type_=turns_table.c.trace.type)),
                     [
-                        {"key_conversation": cid, "key_seq": seq, "kept_trace": trace.model_dump(mode="json")}
-                        for (cid, seq), trace in zip(keys, traces, strict=True)
+                        {"key_conversation": cid, "key_seq": seq, "kept_trace": dumped}
+                        for (cid, seq), dumped in zip(keys, kept, strict=True)
                     ],
                 )
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not save the turn to {self.url}: {_first_line(exc)}") from None
         return traces
 
-    def _record_one(self, row: ConversationRow, seq: int, rec: TurnRecord, trace: Trace) -> list[dict[str, Any]]:
+    def _record_one(
+        self, row: ConversationRow, seq: int, rec: TurnRecord, trace: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Update the conversation row; return its two new turn rows (message and reply) as values."""
         conv_id = row.id
         now = utc_now()
@@ -226,7 +230,7 @@ class Store:
         base = {"conversation_id": conv_id, "created_at": now}
         return [
             {**base, "seq": seq, "role": "customer", "text": rec.customer_text, "trace": None},
-            {**base, "seq": seq + 1, "role": "bot", "text": rec.reply.text, "trace": trace.model_dump(mode="json")},
+            {**base, "seq": seq + 1, "role": "bot", "text": rec.reply.text, "trace": trace},
         ]
 
     def conversation(self, conversation_id: str) -> ConversationRecord | None:
