@@ -117,6 +117,33 @@ class GraphConfig(_Strict):
     fuzzy_min_length: int = Field(5, ge=3, le=20)
 
 
+class ContextConfig(_Strict):
+    """Reading a message in the light of its conversation (agent/steps/context.py).
+
+    Inside an active topic, a message that is not clearly about something new is read
+    three ways (alone; after the customer's previous message; that previous message
+    with this one's entity put in its place), and the readings' intent probabilities are
+    combined with how likely each intent is to follow the active one.
+    """
+
+    enabled: bool = True
+    # A message whose own best in-scope intent has at least this confidence is read alone (a new question);
+    # above 1, every message inside a topic is weighed.
+    switch_confidence: float = Field(0.90, ge=0.0, le=1.01)
+    # A message read alone as out of scope with at least this probability stays out of scope.
+    keep_out_of_scope: float = Field(0.97, ge=0.0, le=1.01)
+    # Weights, in log-probability, of the message read alone (below 1 tempers a classifier that is sure of
+    # a message it reads out of its conversation), of the readings with context (after the previous
+    # message, entity swapped) and of the follow-on prior P(intent | active intent); 0 leaves one out.
+    alone_weight: float = Field(0.5, gt=0.0, le=5.0)
+    context_weight: float = Field(0.5, ge=0.0, le=5.0)
+    prior_weight: float = Field(0.5, ge=0.0, le=5.0)
+    # Temperature of the intent-similarity part of that prior (cosine of the intents' head rows).
+    similarity_temperature: float = Field(0.1, gt=0.0, le=10.0)
+    # Pseudo-count of the similarity prior against the transitions counted in dialogs/conversations.yaml.
+    prior_strength: float = Field(5.0, ge=0.0, le=1000.0)
+
+
 class DialogConfig(_Strict):
     """When the bot gives up and hands over to a person."""
 
@@ -131,6 +158,7 @@ class DialogConfig(_Strict):
     # When the runner-up intent is within this much probability of the best one and the best FAQ hit
     # is one of the runner-up's own FAQs, the runner-up is taken: retrieval breaks the near-tie. 0: off.
     faq_tiebreak: float = Field(0.05, ge=0.0, le=1.0)
+    context: ContextConfig = ContextConfig()
 
 
 class LimitsConfig(_Strict):

@@ -126,6 +126,18 @@ class DecoderTrace(BaseModel):
     latency_ms: float = 0.0
 
 
+class ContextReading(BaseModel):
+    """How the conversation so far changed the reading of a message (set when an active topic was weighed)."""
+
+    active: str  # the intent of the conversation's active topic
+    kind: Literal["follow-up", "new topic", "same topic", "out of scope"]
+    intent: str  # the intent the message is read as
+    alone: str  # what the message alone was read as
+    confidence: float  # of `intent`, after weighing the readings with the follow-on prior
+    readings: dict[str, str] = {}  # reading -> its best intent: "alone", "after previous", "entity swapped"
+    note: str = ""  # in words, for the trace: "follow-up of top_up_by_card_charge: same question, method = ..."
+
+
 class Pending(BaseModel):
     """A question the bot asked and is waiting to have answered."""
 
@@ -204,6 +216,7 @@ class Trace(BaseModel):
     sentiment: float = 0.0
     handoff: bool = False
     decoder: DecoderTrace | None = None  # set when a decoder ran for this turn
+    context: ContextReading | None = None  # set when the conversation so far was weighed
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -262,4 +275,5 @@ class Turn:
     sentiment: float = 0.0
     decision: Decision | None = None
     decoder: DecoderTrace | None = None
+    context: ContextReading | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)

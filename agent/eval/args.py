@@ -1,4 +1,4 @@
-"""Arguments and dispatch of `python -m agent eval intents | faq` (wired into agent/cli.py)."""
+"""Arguments and dispatch of `python -m agent eval intents | faq | conversations` (wired into agent/cli.py)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="auto|P|none",
         help="the `intents.oos_probability` rule: 'auto' (chosen on held-out training rows), a number, or 'none'",
     )
+
+    conversations = sub.add_parser(
+        "conversations",
+        help="play labelled conversations through a bot (nothing stored); first-turn and follow-up accuracy",
+    )
+    conversations.add_argument("file", metavar="FILE.jsonl", help="conversations in the replay JSONL (or CSV) format")
+    conversations.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
+    conversations.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
     faq = sub.add_parser("faq", help="index a FAQ CSV with the bot's FAQ index; score ranked answers to queries")
     faq.add_argument("--faq", required=True, metavar="FAQ.csv", help="entries: id,question,answer[,alternatives]")
@@ -126,6 +134,13 @@ def _oos_probability(text: str) -> float | str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen evaluation and print its figures."""
+    if args.eval_command == "conversations":
+        from agent.eval.conversations import evaluate_conversations
+        from agent.eval.conversations import format_report as format_conversations
+
+        played = evaluate_conversations(args.file, args.bot, progress=not args.json)
+        print(json.dumps(played.as_dict()) if args.json else format_conversations(played, args.file))
+        return 0
     config = load_settings(args)
     progress = not args.json
     if args.eval_command == "intents":

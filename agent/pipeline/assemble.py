@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.bot.folder import FILES, BotFolder, read_bot
 from agent.exceptions import ConfigError
+from agent.steps.context import ContextReader, FollowOnPrior
 from agent.steps.decoder.step import load_decoder
 from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
@@ -38,10 +39,19 @@ def load_bot(path: str | Path) -> BotFolder:
 
 
 def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> list[Step]:
-    """The bot's pipeline: encoder, intents, FAQ, graph, sentiment, policy and (when enabled) decoder."""
+    """The bot's pipeline: encoder, intents, FAQ, graph, sentiment, context, policy and (when enabled) decoder."""
     loaded = [kind.load(bot.build_path / kind.artifact, bot.config, encoder) for kind in ARTIFACT_STEPS]
     graph = next(step for step in loaded if isinstance(step, KnowledgeGraph))
-    steps: list[Step] = [encoder, *loaded, Sentiment(), Policy(bot.config, TemplateEngine(bot.templates, graph))]
+    classifier = next(step for step in loaded if isinstance(step, IntentClassifier))
+    context = bot.config.dialog.context
+    prior = FollowOnPrior.build(classifier, bot.conversations, context.similarity_temperature, context.prior_strength)
+    steps: list[Step] = [
+        encoder,
+        *loaded,
+        Sentiment(),
+        ContextReader(encoder, classifier, graph, prior, context),
+        Policy(bot.config, TemplateEngine(bot.templates, graph)),
+    ]
     if decoder and bot.config.decoder.enabled:
         steps.append(load_decoder(bot, graph))
     return steps

@@ -190,6 +190,7 @@ class Agent:
             sentiment=turn.sentiment,
             handoff=decision.handoff,
             decoder=turn.decoder,
+            context=turn.context,
             timings_ms=dict(turn.timings_ms),
         )
 

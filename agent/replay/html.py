@@ -168,6 +168,8 @@ def render_html(report: dict[str, Any]) -> str:
         _card("conversations", f"{counts['conversations']:,}"),
         _card("customer turns", f"{counts['customer_turns']:,}"),
         _card("intent accuracy", _pct(intents["accuracy"]) + f" of {intents['labelled_turns']:,}"),
+        _card("first turns", _pct(intents.get("first_turn_accuracy"))),
+        _card("follow-ups", _pct(intents.get("follow_up_accuracy"))),
         _card("fallback rate", _pct(rates["fallback"])),
         _card("handoff rate", _pct(rates["handoff"])),
         _card("skipped input", f"{counts['skipped_input']:,}"),
@@ -227,7 +229,10 @@ def render_html(report: dict[str, Any]) -> str:
     if intents["labelled_turns"]:
         parts.append(
             "<h2>Intents against gold labels</h2>"
-            f"<p>{intents['correct']:,} of {intents['labelled_turns']:,} correct ({_pct(intents['accuracy'])}).</p>"
+            f"<p>{intents['correct']:,} of {intents['labelled_turns']:,} correct ({_pct(intents['accuracy'])}): "
+            f"first turns {_pct(intents.get('first_turn_accuracy'))}, follow-ups "
+            f"{_pct(intents.get('follow_up_accuracy'))}; in-scope turns refused "
+            f"{_pct(intents.get('in_scope_refused'))}, out-of-scope turns caught {_pct(intents.get('oos_recall'))}.</p>"
         )
         parts.append("<h3>Most frequent confusions</h3>")
         parts.append(

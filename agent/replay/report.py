@@ -21,6 +21,7 @@ from typing import Any
 from agent.replay.compare import compare_runs
 from agent.replay.manifest import Manifest
 from agent.replay.results import TurnResult, read_results
+from agent.replay.scores import Understanding
 
 REPORT_JSON = "report.json"
 CONFIDENCE_BINS = 10
@@ -57,9 +58,11 @@ class _Tally:
         self.latencies: list[float] = []
         self.step_ms: dict[str, float] = {}
         self.slowest: list[tuple[float, int, TurnResult]] = []
+        self.understanding = Understanding()
 
     def add(self, row: TurnResult) -> None:
         self.turns += 1
+        self.understanding.add(row)
         self.conversations.add(row.conversation_id)
         self.sources[row.source] += 1
         if row.handoff:
@@ -168,10 +171,16 @@ def _intents(tally: _Tally) -> dict[str, Any]:
         for name, (support, ok) in tally.per_intent.items()
     ]
     per_intent.sort(key=lambda item: (item["accuracy"], -item["support"], item["intent"]))
+    scores = tally.understanding.scores()
     return {
         "labelled_turns": tally.labelled,
         "correct": tally.correct,
         "accuracy": round(tally.correct / tally.labelled, 4) if tally.labelled else None,
+        # A conversation's first turn alone, and the turns that may need what came before (agent.replay.scores).
+        "first_turn_accuracy": scores.first_turn_accuracy,
+        "follow_up_accuracy": scores.follow_up_accuracy,
+        "in_scope_refused": scores.in_scope_refused,
+        "oos_recall": scores.oos_recall,
         "per_intent": per_intent,
         "confusions": [
             {

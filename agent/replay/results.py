@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.bot.schemas import CustomerTurn
 from agent.exceptions import ReplayError
-from agent.types import Reply
+from agent.types import ContextReading, Reply
 
 RESULTS_FILE = "results.jsonl"
 
@@ -42,6 +42,7 @@ class TurnResult(BaseModel):
     handoff: bool = False
     faq_id: str | None = None  # best FAQ hit, whether or not it answered
     decoder: dict[str, Any] | None = None  # the decoder's trace when one ran (accepted, rejected, scores)
+    context: ContextReading | None = None  # how the conversation so far changed the reading, when it did
     latency_ms: float = 0.0  # the turn's share of its batched call (timings_ms["total"])
     timings_ms: dict[str, float] = {}
     batch_size: int = 1  # messages in the batched call that answered this turn
@@ -75,6 +76,7 @@ class TurnResult(BaseModel):
             handoff=reply.handoff,
             faq_id=reply.faq_hits[0].id if reply.faq_hits else None,
             decoder=decoder,
+            context=reply.context,
             latency_ms=reply.timings_ms.get("total", 0.0),
             timings_ms=reply.timings_ms,
             batch_size=batch_size,

@@ -73,9 +73,13 @@ class Policy:
         if broken is not None:
             turn.intent = intent = broken
         confident = not intent.out_of_scope and intent.confidence >= self.config.intents.confident
-        agreed = not intent.out_of_scope and not confident and self._faq_agrees(turn)
-        confident = confident or agreed
+        # Read in its conversation (agent/steps/context.py): the readings agreed with the active topic.
+        followed = not intent.out_of_scope and not confident and turn.context is not None
+        agreed = not intent.out_of_scope and not confident and not followed and self._faq_agrees(turn)
+        confident = confident or agreed or followed
         why = f"{intent.confidence:.2f}, best FAQ hit agrees" if agreed else f"{intent.confidence:.2f}"
+        if turn.context is not None:
+            why += f"; {turn.context.note}"
         if broken is not None:
             why += f", near-tie with {broken.top[0].name} broken by the best FAQ hit"
         if confident and intent.name == HANDOFF_INTENT:

@@ -75,6 +75,7 @@ def trace_sections(trace: Trace, thresholds: Thresholds | None = None, width: in
     sections = [
         TraceSection("answer", "Answer", _answer(fields)),
         TraceSection("intent", "Intent", _intent(fields, limits, width)),
+        TraceSection("context", "Conversation", _context(fields, width)),
         TraceSection("faq", "FAQ hits", _faq(fields, limits, width)),
         TraceSection("graph", "Knowledge graph", _graph(fields, width)),
     ]
@@ -246,6 +247,19 @@ def _key_values(fields: Mapping[str, Any]) -> Content:
             text = text[: MAX_VALUE_CHARS - 1] + "…"
         lines.append(Content.assemble((f"{key}: ", "bold"), text))
     return Content("\n").join(lines)
+
+
+def _context(trace: Mapping[str, Any], width: int | None) -> Content:
+    """How the conversation so far changed the reading (only when it was weighed)."""
+    context = trace.get("context")
+    if not isinstance(context, Mapping):
+        return Content("")
+    lines = [Content.assemble((str(context.get("note", "")), "bold"))]
+    if context.get("alone") != context.get("intent"):
+        lines.append(Content.styled(f"alone it read as {context.get('alone')}", "$text-muted"))
+    for reading, intent in (context.get("readings") or {}).items():
+        lines.append(_one_line(Content.styled(f"  {reading}: {intent}", "$text-muted"), width))
+    return Content("\n").join(_hanging(line, width) for line in lines)
 
 
 def _timings(trace: Mapping[str, Any], width: int | None) -> Content:
