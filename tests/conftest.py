@@ -34,7 +34,7 @@ def copy_demo_bot(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((ROOT / "bot.yaml").read_text())
     # The demo's decoder takes minutes to fine-tune; decoder behaviour is tested on tiny models in
-    # tests/decoder, so the shared demo copy runs without it and trains in seconds.
+    # tests/steps/decoder, so the shared demo copy runs without it and trains in seconds.
     config.setdefault("decoder", {})["enabled"] = False
     (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copytree(ROOT / "knowledge", dest / "knowledge")

@@ -1,4 +1,4 @@
-"""A small log whose replies through the demo bot are known (they match tests/test_dialog.py)."""
+"""A small log whose replies through the demo bot are known (they match tests/pipeline/test_dialog.py)."""
 
 from __future__ import annotations
 
