@@ -270,6 +270,7 @@ class Turn:
     state: SessionState
     embedding: np.ndarray | None = None
     intent: IntentPrediction | None = None
+    intent_probabilities: np.ndarray | None = None  # the classifier's probability of each of its labels
     faq_hits: list[FaqHit] = field(default_factory=list)
     graph: GraphResult = field(default_factory=GraphResult)
     sentiment: float = 0.0

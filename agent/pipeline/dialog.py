@@ -75,7 +75,7 @@ class Agent:
 
     @classmethod
     def assemble(cls, bot: BotFolder, store: Store, *, encoder: Encoder | None = None, decoder: bool = True) -> Agent:
-        """The pipeline of an already built `bot` over an open `store` (which the caller keeps and closes)."""
+        """The pipeline of an already built `bot` over an open `store` (`close()` closes that store)."""
         runtime = runtime_encoder_config(bot.config, bot.build_path)
         if encoder is None or encoder.fingerprint != encoder_fingerprint(runtime):
             # intents.finetune is on: every step reads the tuned encoder that `train` saved in the build.

@@ -114,8 +114,13 @@ class ContextReader:
         candidates = [turn for turn in turns if self._active(turn) is not None and not self._clear(turn)]
         if not candidates:
             return
-        texts = [turn.text for turn in candidates]
-        alone = self.classifier.probabilities(np.stack([t.embedding for t in candidates]), texts)
+        # The intent step's probabilities for each message alone, recomputed only for a turn it did not classify.
+        alone = [
+            t.intent_probabilities
+            if t.intent_probabilities is not None
+            else self.classifier.probabilities(t.embedding[None, :], [t.text])[0]
+            for t in candidates
+        ]
         work = [
             _Work(turn, str(self._active(turn)), alone[i], self._readings(turn)) for i, turn in enumerate(candidates)
         ]

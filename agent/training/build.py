@@ -161,13 +161,14 @@ def load_trained(
 ) -> Agent:
     """`Agent.load`, after building whatever is stale (what `chat`, the TUI and replay do)."""
     bot = load_bot(bot_dir)
-    if stale_for_loading(bot, decoder):
-        store = Store(store_url or bot.store_url)
-        try:
+    store = Store(store_url or bot.store_url)
+    try:
+        if stale_for_loading(bot, decoder):
             build(bot, store=store, encoder=encoder, progress=progress)
-        finally:
-            store.close()
-    return Agent.load(bot.path, store_url=store_url, decoder=decoder, encoder=encoder)
+        return Agent.assemble(bot, store, encoder=encoder, decoder=decoder)  # the agent closes the store
+    except BaseException:
+        store.close()
+        raise
 
 
 class _LazyEncoder:

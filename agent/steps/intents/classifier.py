@@ -163,7 +163,10 @@ class IntentClassifier:
         self, embeddings: np.ndarray, top_k: int = 3, texts: Sequence[str] | None = None
     ) -> list[IntentPrediction]:
         """The intent of each embedding (and message, for the lexical model), out of scope by class or threshold."""
-        probs = self.probabilities(embeddings, texts)
+        return self.predict_from(self.probabilities(embeddings, texts), embeddings, top_k)
+
+    def predict_from(self, probs: np.ndarray, embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
+        """`predict` on probabilities already computed by `probabilities` for these embeddings."""
         far = None
         if self.neighbours is not None and self._oos_index is not None:
             far = self.neighbours.flags(probs[:, self._oos_index], embeddings)
@@ -194,8 +197,10 @@ class IntentClassifier:
     def __call__(self, turns: Sequence[Turn]) -> None:
         matrix = np.stack([t.embedding for t in turns])
         texts = [t.text for t in turns] if self.lexical is not None else None
-        for turn, prediction in zip(turns, self.predict(matrix, texts=texts), strict=True):
+        probs = self.probabilities(matrix, texts)
+        for turn, row, prediction in zip(turns, probs, self.predict_from(probs, matrix), strict=True):
             turn.intent = prediction
+            turn.intent_probabilities = row  # every class's, for steps that weigh the message again (context)
 
     # --- persistence --------------------------------------------------------
 
