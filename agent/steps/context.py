@@ -40,6 +40,7 @@ from agent.steps.intents import IntentClassifier
 from agent.types import ContextReading, EntityMention, IntentPrediction, IntentScore, Turn
 
 TOP_K = 3
+NEIGHBOURS = 5  # a new intent among the active one's likeliest successors is a follow-up of it
 
 
 class FollowOnPrior:
@@ -111,18 +112,21 @@ class ContextReader:
     def __call__(self, turns: Sequence[Turn]) -> None:
         if not self.config.enabled:
             return
-        candidates = [turn for turn in turns if self._active(turn) is not None and not self._clear(turn)]
+        active = [(turn, topic) for turn in turns if (topic := self._active(turn)) is not None]
+        candidates = [(turn, topic) for turn, topic in active if not self._clear(turn)]
         if not candidates:
             return
         # The intent step's probabilities for each message alone, recomputed only for a turn it did not classify.
-        alone = [
-            t.intent_probabilities
-            if t.intent_probabilities is not None
-            else self.classifier.probabilities(t.embedding[None, :], [t.text])[0]
-            for t in candidates
-        ]
         work = [
-            _Work(turn, str(self._active(turn)), alone[i], self._readings(turn)) for i, turn in enumerate(candidates)
+            _Work(
+                turn,
+                topic,
+                turn.intent_probabilities
+                if turn.intent_probabilities is not None
+                else self.classifier.probabilities(turn.embedding[None, :], [turn.text])[0],
+                self._readings(turn),
+            )
+            for turn, topic in candidates
         ]
         others = [text for item in work for _, text in item.texts]
         probabilities = np.zeros((0, len(self.classifier.labels)), dtype=np.float32)
@@ -187,8 +191,8 @@ class ContextReader:
             kind = "out of scope"
         elif best == item.active:
             kind = "same topic"
-        elif self.prior.row(best) is not None and _neighbours(self.prior, item.active, best):
-            kind = "follow-up"
+        elif prior is not None and self.prior.index[best] in np.argsort(-prior)[:NEIGHBOURS]:
+            kind = "follow-up"  # one of the intents likeliest to follow the active one
         else:
             kind = "new topic"
         note = self._note(kind, item.active, best, turn)
@@ -215,15 +219,6 @@ class ContextReader:
         if named:  # the entities this message names fill the template in place of the earlier ones
             detail = f"{detail}, {named}"
         return f"{kind} of {active}: {detail}"
-
-
-def _neighbours(prior: FollowOnPrior, active: str, best: str) -> bool:
-    """Whether `best` is among the intents most likely to follow `active` (its top 5)."""
-    row = prior.row(active)
-    if row is None:
-        return False
-    top = np.argsort(-row)[:5]
-    return prior.index[best] in set(top.tolist())
 
 
 def _swap_entity(previous: str, before: list[EntityMention], now: list[EntityMention]) -> str | None:
