@@ -142,6 +142,9 @@ class ContextConfig(_Strict):
     similarity_temperature: float = Field(0.1, gt=0.0, le=10.0)
     # Pseudo-count of the similarity prior against the transitions counted in dialogs/conversations.yaml.
     prior_strength: float = Field(5.0, ge=0.0, le=1000.0)
+    # An intent that follows at least this many different intents in dialogs/conversations.yaml (thanks,
+    # goodbye) may follow any intent at its overall rate: a closing is not pulled back to the topic.
+    topic_free_after: int = Field(8, ge=1, le=1000)
 
 
 class DialogConfig(_Strict):

@@ -130,7 +130,7 @@ class ContextReading(BaseModel):
     """How the conversation so far changed the reading of a message (set when an active topic was weighed)."""
 
     active: str  # the intent of the conversation's active topic
-    kind: Literal["follow-up", "new topic", "same topic", "out of scope"]
+    kind: Literal["follow-up", "new topic", "same topic", "leaves the topic", "out of scope"]
     intent: str  # the intent the message is read as
     alone: str  # what the message alone was read as
     confidence: float  # of `intent`, after weighing the readings with the follow-on prior

@@ -54,7 +54,11 @@ def main() -> None:
             others = [conv for j, part in enumerate(folds) if j != k for conv in part]
             temperature = float(setting.get("similarity_temperature", base.similarity_temperature))
             reader.prior = FollowOnPrior.build(
-                classifier, ConversationsFile(conversations=others), temperature, base.prior_strength
+                classifier,
+                ConversationsFile(conversations=others),
+                temperature,
+                base.prior_strength,
+                base.topic_free_after,
             )
             agent.store.close()
             agent.store = Store("sqlite:///:memory:")  # every run starts with no conversation state

@@ -44,7 +44,9 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
     graph = next(step for step in loaded if isinstance(step, KnowledgeGraph))
     classifier = next(step for step in loaded if isinstance(step, IntentClassifier))
     context = bot.config.dialog.context
-    prior = FollowOnPrior.build(classifier, bot.conversations, context.similarity_temperature, context.prior_strength)
+    prior = FollowOnPrior.build(
+        classifier, bot.conversations, context.similarity_temperature, context.prior_strength, context.topic_free_after
+    )
     steps: list[Step] = [
         encoder,
         *loaded,

@@ -50,17 +50,26 @@ class FollowOnPrior:
     intents' head rows: neighbouring intents, such as two fees of one product, are
     close), so a bot its author has just written has a prior too. Transitions counted
     in `dialogs/conversations.yaml` add to it, each intent's row weighted by how often
-    it was followed (`strength` pseudo-counts of similarity against them).
+    it was followed (`strength` pseudo-counts of similarity against them). An intent seen
+    after at least `free_after` different intents there (thanks, goodbye, asking for a
+    person) is not tied to a topic: it may follow any intent at least at its overall rate
+    among follow-ups, so "thanks, that's all" is not pulled back to the topic.
     """
 
-    def __init__(self, labels: Sequence[str], matrix: np.ndarray) -> None:
+    def __init__(self, labels: Sequence[str], matrix: np.ndarray, topic_free: Sequence[str] = ()) -> None:
         self.labels = list(labels)
         self.index = {name: i for i, name in enumerate(self.labels)}
         self.matrix = matrix  # (classes, classes), each row sums to 1
+        self.topic_free = list(topic_free)  # intents that may follow any other (see `build`)
 
     @classmethod
     def build(
-        cls, classifier: IntentClassifier, conversations: ConversationsFile, temperature: float, strength: float
+        cls,
+        classifier: IntentClassifier,
+        conversations: ConversationsFile,
+        temperature: float,
+        strength: float,
+        free_after: int = 8,
     ) -> FollowOnPrior:
         labels = classifier.labels
         rows = classifier.weight / np.maximum(np.linalg.norm(classifier.weight, axis=1, keepdims=True), 1e-9)
@@ -75,7 +84,13 @@ class FollowOnPrior:
                 counts[index[before], index[after]] += 1
         totals = counts.sum(axis=1, keepdims=True)
         matrix = (strength * similarity + counts) / np.maximum(strength + totals, 1e-9)
-        return cls(labels, matrix.astype(np.float32))
+        followers = counts.sum(axis=0)
+        free = ((counts > 0).sum(axis=0) >= free_after) & (np.array(labels) != OOS)
+        if free.any():
+            rate = followers / followers.sum()
+            matrix[:, free] = np.maximum(matrix[:, free], rate[free])
+            matrix /= matrix.sum(axis=1, keepdims=True)
+        return cls(labels, matrix.astype(np.float32), [name for name, f in zip(labels, free, strict=True) if f])
 
     def row(self, active: str) -> np.ndarray | None:
         i = self.index.get(active)
@@ -191,6 +206,8 @@ class ContextReader:
             kind = "out of scope"
         elif best == item.active:
             kind = "same topic"
+        elif best in self.prior.topic_free:
+            kind = "leaves the topic"  # thanks, goodbye, a person: they follow any topic
         elif prior is not None and self.prior.index[best] in np.argsort(-prior)[:NEIGHBOURS]:
             kind = "follow-up"  # one of the intents likeliest to follow the active one
         else:
@@ -211,6 +228,8 @@ class ContextReader:
     def _note(kind: str, active: str, best: str, turn: Turn) -> str:
         if kind == "out of scope":
             return f"out of scope inside {active}"
+        if kind == "leaves the topic":
+            return f"leaves the topic of {active}: {best} follows any topic in the example conversations"
         pending = turn.state.pending
         if pending is not None and any(m.type == pending.entity_type for m in turn.graph.entities):
             return f"answer to the bot's question about the {pending.slot} ({pending.intent})"

@@ -52,3 +52,12 @@ def test_the_trace_of_a_stored_follow_up_keeps_its_context(demo_agent: Agent) ->
     assert stored is not None and stored.turns[3].trace is not None
     context = stored.turns[3].trace.context
     assert context is not None and context.active == "pending_top_up" and "same topic of pending_top_up" in context.note
+
+
+def test_a_closing_after_a_topic_is_a_closing(demo_agent: Agent) -> None:
+    demo_agent.respond("z", "my top up is still pending")
+    closing = demo_agent.respond("z", "thanks, that's all")
+    # Alone it is split between thanks and goodbye (neither clear); the demo's conversations show
+    # thanks after many topics, so the topic does not pull it back.
+    assert closing.intent == "thanks" and closing.context is not None
+    assert closing.context.kind == "leaves the topic" and "pending_top_up" in closing.context.note

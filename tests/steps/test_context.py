@@ -42,6 +42,25 @@ def test_the_prior_needs_no_conversations_and_learns_from_them(tiny: Agent) -> N
     assert alone.row("no-such-intent") is None
 
 
+def test_an_intent_seen_after_many_others_may_follow_any_topic(tiny: Agent) -> None:
+    classifier = tiny.step(IntentClassifier)
+    turns = [("card_fee", "greeting"), ("lost_card", "greeting"), ("card_fee", "lost_card")]
+    said = ConversationsFile.model_validate(
+        {"conversations": [{"id": f"c{i}", "turns": [
+            {"role": "customer", "text": "a", "intent": before},
+            {"role": "customer", "text": "b", "intent": after},
+        ]} for i, (before, after) in enumerate(turns)]}
+    )  # fmt: skip
+    tied = FollowOnPrior.build(classifier, said, temperature=0.1, strength=5.0, free_after=3)
+    free = FollowOnPrior.build(classifier, said, temperature=0.1, strength=5.0, free_after=2)
+    assert tied.topic_free == [] and free.topic_free == ["greeting"]  # greeting followed two intents
+    greeting = free.index["greeting"]
+    row = free.row("lost_card")
+    assert row is not None and np.isclose(row.sum(), 1.0, atol=1e-5)
+    # At least its share of all follow-ups (2 of 3) before the row is renormalised, so far above the tied prior's.
+    assert row[greeting] > 0.4 > tied.matrix[free.index["lost_card"], greeting]
+
+
 def test_entity_swap_puts_the_new_entity_in_the_previous_question() -> None:
     plus = EntityMention(id="card_plus", type="card", name="Plus card", surface="plus")
     premium = EntityMention(id="card_premium", type="card", name="Premium card", surface="premium")
