@@ -144,6 +144,15 @@ class Pending(BaseModel):
     intent: str
     slot: str
     entity_type: str
+    options: list[str] = []  # entity ids the question offered; empty when it named none
+
+    def answer(self, mentions: Sequence[EntityMention]) -> EntityMention | None:
+        """The entity of `mentions` that answers this question: one of its type, and one it offered if it
+        offered any ("bank transfer" does not answer "debit card or credit card?": it asks about another)."""
+        return next(
+            (m for m in mentions if m.type == self.entity_type and (not self.options or m.id in self.options)),
+            None,
+        )
 
 
 class SessionState(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.types import Decision, EntityMention, FaqHit, IntentPrediction, Reply, SessionState, Trace
+from agent.types import Decision, EntityMention, FaqHit, IntentPrediction, Pending, Reply, SessionState, Trace
 
 
 @pytest.mark.parametrize("exchanges", [0, 1, 3])
@@ -37,3 +37,15 @@ def test_a_reply_and_its_trace_are_one_shape() -> None:
     assert trace.faq_ids == ["fees"] and trace.source == "faq"
     # What the store keeps reads back as the same trace, the derived field recomputed, not read.
     assert Trace.model_validate(trace.model_dump(mode="json")) == trace
+
+
+def test_a_question_is_answered_by_an_entity_it_offered() -> None:
+    debit = EntityMention(id="debit", type="method", name="debit card", surface="debit")
+    transfer = EntityMention(id="transfer", type="method", name="bank transfer", surface="bank transfer")
+    card = EntityMention(id="plus", type="card", name="Plus card", surface="plus")
+    offered = Pending(intent="card_top_up_fee", slot="method", entity_type="method", options=["debit", "credit"])
+    assert offered.answer([card, debit]) == debit
+    assert offered.answer([transfer]) is None  # another method than those offered: a new question, not an answer
+    assert offered.answer([card]) is None
+    open_question = Pending(intent="card_top_up_fee", slot="method", entity_type="method")
+    assert open_question.answer([transfer]) == transfer  # a question that offered none takes any of its type

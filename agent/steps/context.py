@@ -231,7 +231,7 @@ class ContextReader:
         if kind == "leaves the topic":
             return f"leaves the topic of {active}: {best} follows any topic in the example conversations"
         pending = turn.state.pending
-        if pending is not None and any(m.type == pending.entity_type for m in turn.graph.entities):
+        if pending is not None and pending.answer(turn.graph.entities) is not None:
             return f"answer to the bot's question about the {pending.slot} ({pending.intent})"
         detail = "same question" if best == active else "another aspect"
         named = ", ".join(f"{m.type} = {m.name}" for m in turn.graph.entities)

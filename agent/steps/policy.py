@@ -60,7 +60,7 @@ class Policy:
 
         pending = state.take_pending()
         if pending is not None:
-            named = next((m for m in turn.graph.entities if m.type == pending.entity_type), None)
+            named = pending.answer(turn.graph.entities)
             if named is not None:
                 slots = self.templates.fill_slots(pending.intent, turn.graph.entities, state.slots)
                 decision = self._template(
@@ -140,7 +140,9 @@ class Policy:
     def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
         result = self.templates.render(intent, slots)
         if isinstance(result, Ask):
-            state.wait_for(Pending(intent=intent, slot=result.slot, entity_type=result.entity_type))
+            state.wait_for(
+                Pending(intent=intent, slot=result.slot, entity_type=result.entity_type, options=list(result.options))
+            )
             return Decision(result.text, "ask", f"{reason}; missing required detail '{result.slot}'", slots=slots)
         assert isinstance(result, Rendered)
         return Decision(result.text, "template", reason, facts=result.facts, slots=result.slots)

@@ -32,6 +32,7 @@ class Ask:
     text: str
     slot: str
     entity_type: str
+    options: tuple[str, ...] = ()  # the entities of that type the question offers ("debit card or credit card?")
 
 
 class TemplateEngine:
@@ -60,7 +61,9 @@ class TemplateEngine:
         spec = self.templates[intent]
         for slot, slot_spec in spec.slots.items():
             if slot_spec.required and slot not in slots:
-                return Ask(text=slot_spec.ask or "", slot=slot, entity_type=slot_spec.type)
+                text = slot_spec.ask or ""
+                offered = tuple(m.id for m in self.graph.link(text, fuzzy=False) if m.type == slot_spec.type)
+                return Ask(text=text, slot=slot, entity_type=slot_spec.type, options=offered)
         text = spec.text
         for slot, variant in spec.when_known.items():
             if slot in slots:

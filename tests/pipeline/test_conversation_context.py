@@ -37,6 +37,19 @@ def test_the_answer_to_the_bots_question_serves_the_waiting_intent(demo_agent: A
     assert answer.intent == "activate_my_card" and answer.source == "template" and "Plus" in answer.text
 
 
+def test_naming_what_the_question_did_not_offer_asks_about_it(demo_agent: Agent) -> None:
+    asked = demo_agent.respond("m", "is there a fee if I top up with my card?")
+    assert asked.source == "ask" and "debit card or a credit card" in asked.text
+    other = demo_agent.respond("m", "what about by bank transfer?")
+    # Not an answer to "debit or credit card?": the same question about another method.
+    assert other.intent == "top_up_by_bank_transfer_charge" and other.source in {"template", "faq"}
+    assert other.context is not None and other.context.active == "top_up_by_card_charge"
+    answered = demo_agent.respond("n", "is there a fee if I top up with my card?")
+    assert answered.source == "ask"
+    credit = demo_agent.respond("n", "a credit card")
+    assert credit.intent == "top_up_by_card_charge" and credit.source == "template" and "credit card" in credit.text
+
+
 def test_a_new_question_and_an_out_of_scope_request_win_over_the_context(demo_agent: Agent) -> None:
     demo_agent.respond("s", "where is my new card, it hasn't arrived")
     switched = demo_agent.respond("s", "how do I change my PIN?")

@@ -25,6 +25,7 @@ def mention(entity_id: str) -> EntityMention:
 def test_required_slot_missing_asks(engine: TemplateEngine) -> None:
     result = engine.render("card_fee", engine.fill_slots("card_fee", [], {}))
     assert isinstance(result, Ask) and result.slot == "card" and result.text == "Which card: Basic, Plus or Premium?"
+    assert set(result.options) == {"card_basic", "card_plus", "card_premium"}  # what the question offers
 
 
 def test_slot_from_message_beats_session(engine: TemplateEngine) -> None:
