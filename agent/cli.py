@@ -1,4 +1,4 @@
-"""Command line: `python -m agent train | chat | tui | serve | serve-decoder | replay | eval`.
+"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -19,6 +19,14 @@ from agent.exceptions import AgentError
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agent", description="Customer-service chatbot framework.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="start a new bot folder that trains and chats as it is")
+    init.add_argument("folder", help="the new bot's folder (must not exist yet, or be empty)")
+    init.add_argument("--name", default=None, help="the bot's name (default: from the folder's name)")
+
+    from agent.bot.importing.args import add_arguments as add_import_arguments
+
+    add_import_arguments(sub.add_parser("import", help="add a company's own data to a bot: messages, FAQ, pages"))
 
     train = sub.add_parser("train", help="build every artifact of a bot (incremental)")
     train.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
@@ -65,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
+        if args.command == "init":
+            return _init(args)
+        if args.command == "import":
+            from agent.bot.importing.args import run as run_import
+
+            return run_import(args)
         if args.command == "train":
             return _train(args)
         if args.command == "serve":
@@ -123,6 +137,15 @@ def _tui(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(130)
     return code
+
+
+def _init(args: argparse.Namespace) -> int:
+    from agent.bot.scaffold import init_bot
+
+    written = init_bot(args.folder, args.name)
+    print(f"wrote a new bot in {args.folder}: {', '.join(str(p.relative_to(args.folder)) for p in written)}")
+    print(f"next: python -m agent import FILE.csv --bot {args.folder}; python -m agent train --bot {args.folder}")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

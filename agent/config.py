@@ -161,6 +161,13 @@ class DialogConfig(_Strict):
     # When the runner-up intent is within this much probability of the best one and the best FAQ hit
     # is one of the runner-up's own FAQs, the runner-up is taken: retrieval breaks the near-tie. 0: off.
     faq_tiebreak: float = Field(0.05, ge=0.0, le=1.0)
+    # Intents that mean "let me talk to a person": a confident one hands the conversation over, in the
+    # words of its template when it has one (else persona.handoff).
+    handoff_intents: list[str] = Field(default_factory=lambda: ["human_handoff"])
+    # Greeting, thanks, goodbye and asking for a person work in every bot (agent/bot/small_talk.py): each
+    # of them that knowledge/intents.yaml does not define is added with built-in examples and a reply from
+    # `persona`, and generic out-of-scope examples are added to a bot that has no `oos` intent. False: none.
+    small_talk: bool = True
     context: ContextConfig = ContextConfig()
 
 
@@ -257,12 +264,18 @@ class StoreConfig(_Strict):
 
 
 class PersonaConfig(_Strict):
-    """The fixed sentences the bot says in its own voice."""
+    """The fixed sentences the bot says in its own voice; `{name}` in any of them is the bot's name.
 
-    greeting: str = "Hello! I'm the support assistant. How can I help?"
-    fallback: str = "Sorry, I can't help with that. I can answer questions about your account, cards and payments."
+    They also answer the built-in small talk (`dialog.small_talk`) of a bot whose own
+    intents do not define it: greeting, thanks, goodbye and asking for a person.
+    """
+
+    greeting: str = "Hello! I'm {name}. How can I help?"
+    fallback: str = "Sorry, I can't help with that. Could you ask me something else?"
     clarify: str = "I'm not sure I understood. Could you rephrase that?"
     handoff: str = "I'm passing you to a member of our team, who will reply here shortly."
+    thanks: str = "You're welcome! Is there anything else I can help you with?"
+    goodbye: str = "Thanks for getting in touch. Goodbye!"
 
 
 class PrivacyConfig(_Strict):
@@ -306,6 +319,28 @@ class HttpConfig(_Strict):
         return path if path.is_absolute() else bot_dir / path
 
 
+class PlaceholderConfig(_Strict):
+    """What a `{{Name}}` marker in a reply or FAQ answer becomes: exactly one of `text`, `fact`, `slot`.
+
+    `text` is fixed text ("+1 555 0100"); `fact` a graph fact as `entity_id.attribute`
+    (`shop.phone`); `slot` an entity type whose entity the customer named in this
+    conversation (its name is used). A reply whose markers cannot all be filled is not sent.
+    """
+
+    text: str | None = Field(None, min_length=1)
+    fact: str | None = Field(None, pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$")
+    slot: str | None = Field(None, pattern=r"^[a-z0-9_]+$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PlaceholderConfig:
+        given = [k for k in ("text", "fact", "slot") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of text, fact or slot (e.g. `{text: +1 555 0100}` or `{fact: shop.phone}`)"
+            )
+        return self
+
+
 class BotConfig(_Strict):
     """Everything in bot.yaml."""
 
@@ -323,6 +358,21 @@ class BotConfig(_Strict):
     decoder: DecoderConfig = DecoderConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     http: HttpConfig = HttpConfig()
+    # `{{Name}}` markers of imported replies and FAQ answers -> what fills them (PlaceholderConfig).
+    placeholders: dict[str, PlaceholderConfig] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _persona_named(cls, data: object) -> object:
+        # `{name}` in the persona sentences (the defaults use it) is this bot's name.
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        persona = data.get("persona")
+        if persona is None or isinstance(persona, dict):
+            sentences = {**PersonaConfig().model_dump(), **(persona or {})}
+            named = {k: v.replace("{name}", data["name"]) if isinstance(v, str) else v for k, v in sentences.items()}
+            return {**data, "persona": named}
+        return data
 
     def build_path(self, bot_dir: Path) -> Path:
         """The folder that holds this bot's trained artifacts."""

@@ -118,7 +118,11 @@ TINY_FAQ = {
 def write_tiny_bot(folder: Path, **overrides: object) -> Path:
     """A small valid bot folder; `overrides` replace whole files by key (config, intents, faq, graph, templates)."""
     files = {
-        "bot.yaml": overrides.get("config", {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2}}),
+        # Small talk off: the tests of the tiny bot count on its three intents (tests/bot/test_small_talk.py has it on).
+        "bot.yaml": overrides.get(
+            "config",
+            {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2}, "dialog": {"small_talk": False}},
+        ),
         "knowledge/intents.yaml": overrides.get("intents", TINY_INTENTS),
         "knowledge/faq.yaml": overrides.get("faq", TINY_FAQ),
         "knowledge/graph.yaml": overrides.get("graph", TINY_GRAPH),

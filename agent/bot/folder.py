@@ -2,10 +2,15 @@
 
     bot.yaml                   settings (agent.config.BotConfig)
     knowledge/intents.yaml     intents and example messages
-    knowledge/faq.yaml         FAQ entries (seed of the FAQ store)
-    knowledge/graph.yaml       entities, relations, procedures
-    dialogs/templates.yaml     answer templates per intent
+    knowledge/faq.yaml         FAQ entries (seed of the FAQ store; optional)
+    knowledge/graph.yaml       entities, relations, procedures (optional)
+    dialogs/templates.yaml     answer templates per intent (optional for intents with responses)
+    dialogs/responses.yaml     imported replies per intent, chosen by the message (optional)
     dialogs/conversations.yaml example conversations (optional)
+
+Small talk (greeting, thanks, goodbye, asking for a person) and generic
+out-of-scope examples are added where the author's files lack them
+(agent/bot/small_talk.py).
 
 Every mistake is reported as one `ConfigError` line naming the file, the line,
 the entry and the field; nothing is returned half-loaded. `read_bot` checks
@@ -24,6 +29,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from agent.bot import small_talk
 from agent.bot.schemas import (
     OOS,
     ConversationsFile,
@@ -31,6 +37,7 @@ from agent.bot.schemas import (
     FaqFile,
     GraphFile,
     IntentsFile,
+    ResponsesFile,
     TemplatesFile,
 )
 from agent.config import BotConfig
@@ -42,9 +49,20 @@ FILES = {
     "faq": "knowledge/faq.yaml",
     "graph": "knowledge/graph.yaml",
     "templates": "dialogs/templates.yaml",
+    "responses": "dialogs/responses.yaml",
     "conversations": "dialogs/conversations.yaml",
 }
-OPTIONAL = {"conversations"}
+REQUIRED = {"config", "intents"}
+# The right shape of each file in one line, appended to its validation errors.
+SHAPES = {
+    "config": "name: My Shop assistant",
+    "intents": "intents: [{name: track_order, examples: [where is my parcel?, has my order shipped?]}]",
+    "faq": "faqs: [{id: opening-hours, question: When are you open?, answer: Every day 9:00-17:00.}]",
+    "graph": "entities: [{id: parcel_express, type: delivery, name: Express delivery, attributes: {time: 1 day}}]",
+    "templates": 'templates: {track_order: {text: "Track your parcel under Orders in the app."}}',
+    "responses": "responses: {track_order: [{text: Track it under Orders., answers: [where is my parcel?]}]}",
+    "conversations": "conversations: [{id: c1, turns: [{role: customer, text: hi, intent: greeting}]}]",
+}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,8 +77,9 @@ class BotFolder:
     faq: FaqFile
     graph: GraphFile
     templates: TemplatesFile
+    responses: ResponsesFile
     conversations: ConversationsFile
-    digests: dict[str, str]  # file key -> sha256 of its bytes, for incremental builds
+    digests: dict[str, str]  # file key -> sha256 of its bytes (and of the small talk added), for incremental builds
 
     @property
     def build_path(self) -> Path:
@@ -90,25 +109,49 @@ def read_bot(path: str | Path) -> BotFolder:
         "faq": FaqFile,
         "graph": GraphFile,
         "templates": TemplatesFile,
+        "responses": ResponsesFile,
         "conversations": ConversationsFile,
     }
     for key, rel in FILES.items():
         file = root / rel
         if not file.is_file():
-            if key in OPTIONAL:
+            if key not in REQUIRED:
                 parsed[key] = models[key]()
                 digests[key] = ""
                 continue
-            raise ConfigError(f"{rel}: file is missing from bot folder '{root}' (every bot needs it).")
+            raise ConfigError(
+                f"{rel}: file is missing from bot folder '{root}' (every bot needs it; e.g. `{SHAPES[key]}`, "
+                "or start a bot with `python -m agent init DIR`)."
+            )
         raw = file.read_bytes()
         digests[key] = hashlib.sha256(raw).hexdigest()
-        parsed[key] = _parse(rel, raw, models[key])
+        parsed[key] = _parse(rel, raw, models[key], SHAPES[key])
+    if parsed["config"].dialog.small_talk:
+        _add_small_talk(parsed, digests)
     bot = BotFolder(path=root, digests=digests, **parsed)
     _cross_check(bot)
     return bot
 
 
-def _parse(rel: str, raw: bytes, model: type[M]) -> M:
+def _add_small_talk(parsed: dict[str, Any], digests: dict[str, str]) -> None:
+    """The built-in small-talk intents the author's intents lack, with their replies (agent/bot/small_talk.py)."""
+    intents: IntentsFile = parsed["intents"]
+    added = small_talk.missing_intents({i.name for i in intents.intents})
+    if not added:
+        return
+    templates: TemplatesFile = parsed["templates"]
+    replies = small_talk.missing_templates(added, parsed["config"].persona)
+    replies = {name: spec for name, spec in replies.items() if name not in templates.templates}
+    parsed["intents"] = IntentsFile.model_construct(intents=[*intents.intents, *added])
+    parsed["templates"] = TemplatesFile.model_construct(templates={**templates.templates, **replies})
+    # What was added is part of what the intents (and the decoder's data) are built from.
+    mark = f"+small talk {small_talk.SMALL_TALK_VERSION}: " + ",".join(i.name for i in added)
+    digests["intents"] = hashlib.sha256((digests["intents"] + mark).encode()).hexdigest()
+    said = digests["templates"] + mark + str(sorted(replies.items()))
+    digests["templates"] = hashlib.sha256(said.encode()).hexdigest()
+
+
+def _parse(rel: str, raw: bytes, model: type[M], shape: str) -> M:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -124,11 +167,11 @@ def _parse(rel: str, raw: bytes, model: type[M]) -> M:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{rel}: expected a mapping at the top level, found {type(data).__name__}.")
+        raise ConfigError(f"{rel}: expected a mapping at the top level, found {type(data).__name__} (e.g. `{shape}`).")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(rel, node, data, exc)) from None
+        raise ConfigError(f"{_describe(rel, node, data, exc)} The right shape, in one line: `{shape}`.") from None
 
 
 def _describe(rel: str, node: yaml.Node | None, data: Any, exc: ValidationError) -> str:
@@ -176,6 +219,12 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
 def _cross_check(bot: BotFolder) -> None:
     """Checks that need more than one file."""
     intents = set(bot.intent_names())
+    if len(intents) < 2:
+        raise ConfigError(
+            f"{FILES['intents']}: {len(intents)} in-scope intent(s); at least two are needed to train a classifier "
+            f"(e.g. `{SHAPES['intents']}`; with `dialog.small_talk` on, greeting, thanks, goodbye and "
+            "human_handoff are added)."
+        )
     known_with_oos = intents | {OOS}
     for faq in bot.faq.faqs:
         if faq.intent is not None and faq.intent not in known_with_oos:
@@ -188,15 +237,29 @@ def _cross_check(bot: BotFolder) -> None:
                 f"{FILES['templates']}: template '{name}' names no intent of {FILES['intents']} "
                 f"(known: {', '.join(sorted(intents)[:8])}, ...)."
             )
-    missing = [name for name in bot.intent_names() if name not in bot.templates.templates]
+    for name in bot.responses.responses:
+        if name not in intents:
+            raise ConfigError(
+                f"{FILES['responses']}: responses of '{name}' name no intent of {FILES['intents']} "
+                f"(known: {', '.join(sorted(intents)[:8])}, ...)."
+            )
+    missing = [n for n in bot.intent_names() if n not in bot.templates.templates and n not in bot.responses.responses]
     if missing:
         raise ConfigError(
-            f"{FILES['templates']}: no template for intent(s) {', '.join(missing[:5])}; every intent needs one."
+            f"{FILES['templates']}: no template for intent(s) {', '.join(missing[:5])}; every intent needs a "
+            f"template (e.g. `{SHAPES['templates']}`) or responses in {FILES['responses']}."
+        )
+    unknown = [n for n in bot.config.dialog.handoff_intents if n not in intents]
+    if unknown and "handoff_intents" in bot.config.dialog.model_fields_set:
+        raise ConfigError(
+            f"bot.yaml: dialog.handoff_intents names '{unknown[0]}', which is not an intent of {FILES['intents']} "
+            f"(known: {', '.join(sorted(intents)[:8])}, ...)."
         )
     for name, proc in bot.graph.procedures.items():
         if name not in intents:
             raise ConfigError(f"{FILES['graph']}: procedures.{name}: no such intent in {FILES['intents']}.")
-        slots = bot.templates.templates[name].slots
+        template = bot.templates.templates.get(name)
+        slots = template.slots if template is not None else {}
         for slot in proc.required:
             if slot not in slots:
                 raise ConfigError(

@@ -17,7 +17,8 @@ OOS = "oos"
 INTENT_NAME = r"^[A-Za-z0-9_?]+$"
 ENTITY_ID = r"^[a-z0-9_]+$"
 FAQ_ID = r"^[a-z0-9][a-z0-9-]*$"
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")  # {entity.attribute}, {slot}: a graph placeholder
+MARKER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")  # {{Order Number}}: filled from bot.yaml `placeholders`
 
 
 class _Strict(BaseModel):
@@ -44,13 +45,11 @@ class IntentSpec(_Strict):
 
 
 class IntentsFile(_Strict):
-    intents: list[IntentSpec] = Field(min_length=1)
+    intents: list[IntentSpec] = []  # with the built-in small talk, at least two in-scope ones (folder.py)
 
     @model_validator(mode="after")
     def _unique(self) -> IntentsFile:
         _no_duplicates([i.name for i in self.intents], "intent name")
-        if len([i for i in self.intents if i.name != OOS]) < 2:
-            raise ValueError("at least two in-scope intents are needed to train a classifier")
         return self
 
 
@@ -118,7 +117,7 @@ class ProcedureSpec(_Strict):
 
 
 class GraphFile(_Strict):
-    entities: list[EntitySpec] = Field(min_length=1)
+    entities: list[EntitySpec] = []
     relations: list[RelationSpec] = []
     procedures: dict[str, ProcedureSpec] = {}
 
@@ -174,7 +173,27 @@ class TemplateSpec(_Strict):
 
 
 class TemplatesFile(_Strict):
-    templates: dict[str, TemplateSpec] = Field(min_length=1)
+    templates: dict[str, TemplateSpec] = {}
+
+
+# --- dialogs/responses.yaml ---------------------------------------------------
+
+
+class ResponseSpec(_Strict):
+    """One reply an intent may give, with the customer messages it answered (what chooses it)."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+    answers: list[str] = Field(min_length=1)
+
+
+class ResponsesFile(_Strict):
+    """Replies per intent, usually imported from a company's past conversations (`python -m agent import`).
+
+    An intent with responses needs no template: the reply whose `answers` are closest to
+    the customer's message is the one given (agent/steps/responses.py).
+    """
+
+    responses: dict[str, list[ResponseSpec]] = {}
 
 
 # --- dialogs/conversations.yaml, and every conversation log ------------------

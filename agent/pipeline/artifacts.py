@@ -5,6 +5,7 @@ Artifacts and what makes them stale (their fingerprint):
     intents/   intent head     intents.yaml, intent settings, encoder weights
     graph/     knowledge graph graph.yaml, graph settings
     faq/       FAISS index     FAQ entries in the store (seeded from faq.yaml), encoder weights
+    responses/ past messages   responses.yaml, run-time encoder weights (only for a bot with responses)
     decoder/   language model  everything its training data is made from, and its training settings
 
 `build/manifest.json` records each fingerprint. Both layers read this module:
@@ -49,10 +50,15 @@ def fingerprints(bot: BotFolder) -> dict[str, str]:
         "intents": _hash(BUILD_VERSION, bot.digests["intents"], cfg.intents.model_dump_json(), enc),
         "graph": _hash(BUILD_VERSION, bot.digests["graph"], cfg.graph.model_dump_json()),
     }
+    if bot.responses.responses:
+        # Encoded with the run-time encoder, which the intents' training may have fine-tuned.
+        prints["responses"] = _hash(BUILD_VERSION, bot.digests["responses"], prints["intents"], enc)
     if cfg.decoder.enabled:
         # Everything the training data is made from; decoding and serving settings do not count.
         training = cfg.decoder.model_dump_json(exclude={"enabled", "backend", "decoding", "remote", "min_logprob"})
         files = [bot.digests[k] for k in ("faq", "templates", "conversations")]
+        if bot.responses.responses:  # (kept out of the hash otherwise, so older builds stay valid)
+            files.append(bot.digests["responses"])
         prints["decoder"] = _hash(
             BUILD_VERSION,
             prints["intents"],

@@ -20,7 +20,9 @@ from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
 from agent.steps.graph import KnowledgeGraph
 from agent.steps.intents import IntentClassifier
+from agent.steps.placeholders import Placeholders
 from agent.steps.policy import Policy
+from agent.steps.responses import ResponseSelector
 from agent.steps.sentiment import Sentiment
 from agent.steps.templates import TemplateEngine, check_templates
 from agent.types import Artifact, Step
@@ -32,9 +34,14 @@ ARTIFACT_STEPS: tuple[type[Artifact], ...] = (IntentClassifier, FaqIndex, Knowle
 def load_bot(path: str | Path) -> BotFolder:
     """Read and validate every file of the bot folder at `path`, templates checked against the graph."""
     bot = read_bot(path)
-    problem = check_templates(bot.templates, KnowledgeGraph.from_spec(bot.graph, bot.config.graph))
+    graph = KnowledgeGraph.from_spec(bot.graph, bot.config.graph)
+    problem = check_templates(bot.templates, graph)
     if problem:
         raise ConfigError(f"{FILES['templates']}: {problem}")
+    placeholders = Placeholders(bot.config.placeholders, graph)
+    for name in bot.config.placeholders:
+        if (problem := placeholders.problem(name)) is not None:
+            raise ConfigError(f"bot.yaml: placeholders.{name}: {problem} (e.g. `{{fact: shop.phone}}`).")
     return bot
 
 
@@ -47,12 +54,16 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
     prior = FollowOnPrior.build(
         classifier, bot.conversations, context.similarity_temperature, context.prior_strength, context.topic_free_after
     )
+    responses = ResponseSelector.empty()
+    if bot.responses.responses:
+        responses = ResponseSelector.load(bot.build_path / ResponseSelector.artifact, bot.config, encoder)
+    engine = TemplateEngine(bot.templates, graph, responses, Placeholders(bot.config.placeholders, graph))
     steps: list[Step] = [
         encoder,
         *loaded,
         Sentiment(),
         ContextReader(encoder, classifier, graph, prior, context),
-        Policy(bot.config, TemplateEngine(bot.templates, graph)),
+        Policy(bot.config, engine),
     ]
     if decoder and bot.config.decoder.enabled:
         steps.append(load_decoder(bot, graph))

@@ -4,16 +4,21 @@ Rules, in order (the first that applies answers):
 
 1. Handed over already   -> tell the customer a person will reply.
 2. Pending question      -> the customer named the detail we asked for: answer the waiting intent.
-3. Asked for a person    -> handoff, in the human_handoff template's words (phone, hours).
+3. Asked for a person    -> handoff (a confident intent of `dialog.handoff_intents`), in its
+                            template's words when it has one (phone, hours).
 4. Strong negative sentiment -> handoff.
 5. Confident intent whose template takes an entity the customer named -> template (most specific).
    An intent under the `confident` bar still counts as confident when the best FAQ hit belongs to
    it: two independent readings of the message (classifier, retrieval) agree. When the top two
    intents are nearly tied (`dialog.faq_tiebreak`), the one the best FAQ hit belongs to is taken.
-6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live).
+6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live),
+                            unless it is another intent's FAQ and a confident intent has its own answer.
 7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
 8. Confident intent      -> template with graph facts, or a question for a missing required slot.
 9. Anything else         -> ask to rephrase (counts as a fallback).
+
+A reply holding a `{{marker}}` the conversation cannot fill (agent/steps/placeholders.py)
+is never sent: the policy falls back and the reason names the marker.
 
 Each answer is a `Decision` (text, source, reason, facts) written on the turn;
 the decoder step that runs next may rewrite a FAQ or template answer from the
@@ -26,10 +31,8 @@ from collections.abc import Sequence
 
 from agent.bot.schemas import OOS
 from agent.config import BotConfig
-from agent.steps.templates import Ask, Rendered, TemplateEngine
+from agent.steps.templates import Ask, Rendered, TemplateEngine, Unsendable
 from agent.types import Decision, IntentPrediction, Pending, SessionState, Turn
-
-HANDOFF_INTENT = "human_handoff"
 
 
 class Policy:
@@ -64,7 +67,7 @@ class Policy:
             if named is not None:
                 slots = self.templates.fill_slots(pending.intent, turn.graph.entities, state.slots)
                 decision = self._template(
-                    pending.intent, slots, state, f"customer gave the {pending.slot} asked for ({named.name})"
+                    pending.intent, slots, turn, f"customer gave the {pending.slot} asked for ({named.name})"
                 )
                 decision.intent = pending.intent
                 return decision
@@ -82,8 +85,8 @@ class Policy:
             why += f"; {turn.context.note}"
         if broken is not None:
             why += f", near-tie with {broken.top[0].name} broken by the best FAQ hit"
-        if confident and intent.name == HANDOFF_INTENT:
-            return self._asked_for_person()
+        if confident and intent.name in self.config.dialog.handoff_intents:
+            return self._asked_for_person(intent.name, turn)
         if turn.sentiment <= self.config.dialog.negative_sentiment:
             return Decision(
                 persona.handoff, "handoff", f"strong negative sentiment ({turn.sentiment:.2f})", handoff=True
@@ -92,29 +95,38 @@ class Policy:
             slots = self.templates.fill_slots(intent.name, turn.graph.entities, state.slots)
             if slots:
                 reason = f"intent {intent.name} ({why}) with {', '.join(slots)} known"
-                return self._template(intent.name, slots, state, reason)
+                return self._template(intent.name, slots, turn, reason)
 
         best = turn.faq_hits[0] if turn.faq_hits else None
+        own_answer = confident and self.templates.has(intent.name)
         if best is not None and best.score >= self.config.faq.answer_threshold:
-            return Decision(best.answer, "faq", f"FAQ '{best.id}' matched with score {best.score:.2f}")
+            if own_answer and best.intent is not None and best.intent != intent.name:
+                why += f"; FAQ '{best.id}' ({best.score:.2f}) is {best.intent}'s"  # the intent's own answer wins
+            else:
+                filled = self.templates.placeholders.fill(best.answer, state.slots)
+                if filled.ok:
+                    return Decision(filled.text, "faq", f"FAQ '{best.id}' matched with score {best.score:.2f}")
+                why += f"; FAQ '{best.id}' not sent: {', '.join(filled.missing)}"
+                if not own_answer:
+                    return self._fallback(state, persona.clarify, f"FAQ '{best.id}' holds {filled.missing[0]}")
 
         if intent.out_of_scope:
             return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")
 
-        if confident and self.templates.has(intent.name):
-            return self._template(intent.name, {}, state, f"intent {intent.name} ({why})")
+        if own_answer:
+            return self._template(intent.name, {}, turn, f"intent {intent.name} ({why})")
 
         return self._fallback(state, persona.clarify, f"low confidence ({intent.name} {intent.confidence:.2f})")
 
-    def _asked_for_person(self) -> Decision:
-        """Handoff on request, in the words of the bot's `human_handoff` template when it has one.
+    def _asked_for_person(self, intent: str, turn: Turn) -> Decision:
+        """Handoff on request, in the words of the intent's template (or response) when it has one.
 
         That template can say how else to reach a person (phone, hours); persona.handoff, used for
         the handoffs the bot decides on its own, stays the short notice.
         """
-        reason = "customer asked for a person"
-        if self.templates.has(HANDOFF_INTENT):
-            result = self.templates.render(HANDOFF_INTENT, {})
+        reason = f"customer asked for a person ({intent})"
+        if self.templates.has(intent):
+            result = self.templates.render(intent, {}, turn.embedding, turn.state.slots)
             if isinstance(result, Rendered):
                 return Decision(result.text, "handoff", reason, facts=result.facts, handoff=True)
         return Decision(self.config.persona.handoff, "handoff", reason, handoff=True)
@@ -137,8 +149,13 @@ class Policy:
             return False
         return turn.intent is not None and turn.faq_hits[0].intent == turn.intent.name
 
-    def _template(self, intent: str, slots: dict[str, str], state: SessionState, reason: str) -> Decision:
-        result = self.templates.render(intent, slots)
+    def _template(self, intent: str, slots: dict[str, str], turn: Turn, reason: str) -> Decision:
+        state = turn.state
+        result = self.templates.render(intent, slots, turn.embedding, state.slots)
+        if isinstance(result, Unsendable):
+            return self._fallback(
+                state, self.config.persona.clarify, f"{reason}; not sent: {', '.join(result.missing)}"
+            )
         if isinstance(result, Ask):
             state.wait_for(
                 Pending(intent=intent, slot=result.slot, entity_type=result.entity_type, options=list(result.options))

@@ -5,14 +5,23 @@ id, `path` follows relations and ends on an attribute (`{card.atm_fee.amount}`),
 or is empty for the entity's name. `{steps}` is the intent's procedure.
 A required slot that neither this message nor the session fills makes the
 template ask its `ask` question instead; the dialog manager then waits for it.
+
+An intent without a template answers with one of its imported responses (the
+closest to the message, agent/steps/responses.py). `{{Name}}` markers, in either,
+are filled from bot.yaml `placeholders` (agent/steps/placeholders.py); a reply
+whose markers cannot all be filled is `Unsendable`, never sent with a marker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from agent.bot.schemas import PLACEHOLDER, TemplatesFile, TemplateSpec
 from agent.steps.graph import KnowledgeGraph
+from agent.steps.placeholders import Placeholders
+from agent.steps.responses import ResponseSelector
 from agent.types import EntityMention, Fact
 
 
@@ -35,19 +44,36 @@ class Ask:
     options: tuple[str, ...] = ()  # the entities of that type the question offers ("debit card or credit card?")
 
 
-class TemplateEngine:
-    """Chooses a template's variant, fills its slots and resolves its placeholders."""
+@dataclass(frozen=True)
+class Unsendable:
+    """Every reply of the intent holds a `{{marker}}` this conversation cannot fill."""
 
-    def __init__(self, templates: TemplatesFile, graph: KnowledgeGraph) -> None:
+    missing: list[str]  # "{{Order Number}} (not mapped in bot.yaml `placeholders`)"
+
+
+class TemplateEngine:
+    """Chooses a template's variant (or a response), fills its slots and resolves its placeholders."""
+
+    def __init__(
+        self,
+        templates: TemplatesFile,
+        graph: KnowledgeGraph,
+        responses: ResponseSelector | None = None,
+        placeholders: Placeholders | None = None,
+    ) -> None:
         self.templates = templates.templates
         self.graph = graph
+        self.responses = responses or ResponseSelector.empty()
+        self.placeholders = placeholders or Placeholders({}, graph)
 
     def has(self, intent: str) -> bool:
-        return intent in self.templates
+        return intent in self.templates or self.responses.has(intent)
 
     def fill_slots(self, intent: str, mentions: list[EntityMention], remembered: dict[str, str]) -> dict[str, str]:
         """Slot name -> entity id, from this message's entities first, then the session's."""
-        spec = self.templates[intent]
+        spec = self.templates.get(intent)
+        if spec is None:  # answered by responses: they have no slots of their own
+            return {}
         values: dict[str, str] = {}
         for slot, slot_spec in spec.slots.items():
             mentioned = next((m.id for m in mentions if m.type == slot_spec.type), None)
@@ -56,9 +82,22 @@ class TemplateEngine:
                 values[slot] = value
         return values
 
-    def render(self, intent: str, slots: dict[str, str]) -> Rendered | Ask:
-        """The answer for `intent` given filled `slots`, or the question for the first missing required slot."""
-        spec = self.templates[intent]
+    def render(
+        self,
+        intent: str,
+        slots: dict[str, str],
+        embedding: np.ndarray | None = None,
+        remembered: dict[str, str] | None = None,
+    ) -> Rendered | Ask | Unsendable:
+        """The answer for `intent` given filled `slots`, or the question for the first missing required slot.
+
+        `embedding` (the message's) chooses among the intent's responses; `remembered` (entity
+        type -> id named in the conversation) fills `{{marker}}` slots.
+        """
+        known = {**(remembered or {}), **{self.graph.entity(v)["type"]: v for v in slots.values()}}
+        spec = self.templates.get(intent)
+        if spec is None:
+            return self._response(intent, embedding, known)
         for slot, slot_spec in spec.slots.items():
             if slot_spec.required and slot not in slots:
                 text = slot_spec.ask or ""
@@ -78,7 +117,22 @@ class TemplateEngine:
 
         rendered = PLACEHOLDER.sub(substitute, text)
         unique = list({(f.subject, f.attribute): f for f in facts}.values())
-        return Rendered(text=rendered, facts=unique, slots=dict(slots))
+        filled = self.placeholders.fill(rendered, known)
+        if not filled.ok:
+            return Unsendable(filled.missing)
+        return Rendered(text=filled.text, facts=unique, slots=dict(slots))
+
+    def _response(self, intent: str, embedding: np.ndarray | None, known: dict[str, str]) -> Rendered | Unsendable:
+        """The closest of the intent's responses whose markers this conversation can fill."""
+        tried: list[int] = []
+        missing: list[str] = []
+        while (chosen := self.responses.choose(intent, embedding, skip=tried)) is not None:
+            filled = self.placeholders.fill(chosen.text, known)
+            if filled.ok:
+                return Rendered(text=filled.text, facts=[], slots={})
+            tried.append(chosen.index)
+            missing.extend(m for m in filled.missing if m not in missing)
+        return Unsendable(missing)
 
     def _value(self, intent: str, placeholder: str, slots: dict[str, str]) -> tuple[str, list[Fact]]:
         parts = placeholder.strip().split(".")

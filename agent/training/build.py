@@ -11,6 +11,7 @@ when nothing needs encoding, so a second run after no change takes seconds.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from pathlib import Path
 from rich.console import Console
 
 from agent.bot.folder import BotFolder
-from agent.bot.schemas import OOS
+from agent.bot.importing.messages import HELDOUT, read_heldout
+from agent.bot.schemas import MARKER, OOS
 from agent.pipeline.artifacts import (
     TUNED_ENCODER,
     fingerprints,
@@ -34,9 +36,12 @@ from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex, entry_digest
 from agent.steps.graph import KnowledgeGraph
 from agent.steps.intents import IntentClassifier
+from agent.steps.responses import ResponseSelector
 from agent.storage.store import Store
 from agent.training.decoder import train_decoder
 from agent.training.intents import train_intents
+
+HELDOUT_CHECKED = 2000  # the held-out check classifies at most this many (a stable sample)
 
 
 @dataclass
@@ -83,6 +88,8 @@ def build(
         stage("graph", lambda: _build_graph(bot))
         tuned_missing = bot.config.intents.finetune.enabled and not (out / TUNED_ENCODER / "config.json").is_file()
         stage("intents", lambda: _build_intents(bot, lazy, wanted["intents"], progress), stale=tuned_missing)
+        if "responses" in wanted:
+            stage("responses", lambda: _build_responses(bot, lazy, progress))
         report.faq_seeded = store.seed_faqs(bot.faq_entries(), bot.digests["faq"])
         report.faq_encoded = sync_faq_index(bot, store, lazy, force=force, progress=progress)
         (report.built if report.faq_encoded or force else report.skipped).append("faq")
@@ -92,6 +99,10 @@ def build(
                 "decoder",
                 lambda: _build_decoder(bot, Agent.assemble(bot, store, encoder=lazy.get(), decoder=False), progress),
             )
+        for line in unmapped_markers(bot):
+            console.print(line)
+        if (bot.path / HELDOUT).is_file():
+            console.print(_heldout_check(bot, lazy))
     finally:
         if own_store:
             store.close()
@@ -125,6 +136,50 @@ def _build_intents(bot: BotFolder, lazy: _LazyEncoder, fingerprint: str, progres
         f"intents: {len(classifier.labels)} classes from {n_in} examples "
         f"+ {len(labels) - n_in} out-of-scope, temperature {classifier.temperature:.2f}"
     )
+
+
+def unmapped_markers(bot: BotFolder) -> list[str]:
+    """One line per `{{Name}}` marker in the bot's replies that bot.yaml `placeholders` does not map."""
+    mapped = {" ".join(name.lower().split()) for name in bot.config.placeholders}
+    where: dict[str, list[str]] = {}
+    texts = [
+        (f"template {n}", t)
+        for n, spec in bot.templates.templates.items()
+        for t in [spec.text, *spec.when_known.values()]
+    ]
+    texts += [(f"response of {n}", r.text) for n, specs in bot.responses.responses.items() for r in specs]
+    texts += [(f"FAQ {e.id}", e.answer) for e in bot.faq.faqs]
+    for place, text in texts:
+        for marker in MARKER.findall(text):
+            if " ".join(marker.lower().split()) not in mapped:
+                where.setdefault(marker, []).append(place)
+    return [
+        f"placeholder {{{{{marker}}}}} is not mapped in bot.yaml `placeholders`: {len(places)} replies holding it "
+        f"are never sent ({', '.join(places[:3])}{', ...' if len(places) > 3 else ''})"
+        for marker, places in sorted(where.items())
+    ]
+
+
+def _heldout_check(bot: BotFolder, lazy: _LazyEncoder) -> str:
+    """How many of the imported messages kept out of training the classifier reads as their label."""
+    rows = [r for r in read_heldout(bot.path / HELDOUT) if r[1] in set(bot.intent_names(include_oos=True))]
+    rows = sorted(rows, key=lambda r: hashlib.sha1(r[0].encode()).hexdigest())[:HELDOUT_CHECKED]
+    if not rows:
+        return f"held-out check: {HELDOUT} holds no message of a current intent"
+    encoder = lazy.get()
+    classifier = IntentClassifier.load(bot.build_path / IntentClassifier.artifact, bot.config, encoder)
+    texts = [text for text, _ in rows]
+    predicted = classifier.predict(encoder.encode(texts), texts=texts)
+    right = sum(p.name == label for p, (_, label) in zip(predicted, rows, strict=True))
+    return (
+        f"held-out check: {right / len(rows):.3f} of {len(rows)} imported messages never trained on read as their label"
+    )
+
+
+def _build_responses(bot: BotFolder, lazy: _LazyEncoder, progress: bool) -> str:
+    selector = ResponseSelector.build(bot.responses, lambda texts: lazy.get().encode(texts, progress=progress))
+    selector.save(bot.build_path / ResponseSelector.artifact)
+    return f"responses: {sum(len(r) for r in selector.replies.values())} replies of {len(selector.replies)} intents"
 
 
 def _build_decoder(bot: BotFolder, pipeline: Agent, progress: bool) -> str:

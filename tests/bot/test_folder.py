@@ -45,8 +45,53 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     folder = write_tiny_bot(tmp_path / "b")
-    (folder / "knowledge" / "graph.yaml").unlink()
-    assert _error(folder).startswith("knowledge/graph.yaml: file is missing")
+    (folder / "knowledge" / "intents.yaml").unlink()
+    message = _error(folder)
+    assert message.startswith("knowledge/intents.yaml: file is missing") and "intents: [{name:" in message
+
+
+def test_faq_graph_and_templates_are_optional(tmp_path: Path) -> None:
+    folder = write_tiny_bot(
+        tmp_path / "b",
+        intents={"intents": [{"name": "track_order", "examples": ["where is my parcel"]}]},
+        config={"name": "Shop"},  # small talk on: greeting, thanks, goodbye, human_handoff and oos are added
+    )
+    for rel in ("knowledge/faq.yaml", "knowledge/graph.yaml", "dialogs/templates.yaml"):
+        (folder / rel).unlink()
+    (folder / "dialogs" / "responses.yaml").write_text(
+        "responses:\n  track_order:\n    - text: Track it under Orders.\n      answers: [where is my parcel]\n"
+    )
+    bot = load_bot(folder)
+    assert set(bot.intent_names(include_oos=True)) == {
+        "track_order",
+        "greeting",
+        "thanks",
+        "goodbye",
+        "human_handoff",
+        "oos",
+    }
+    assert bot.templates.templates["greeting"].text == "Hello! I'm Shop. How can I help?"  # the persona, named
+    assert bot.faq.faqs == [] and bot.graph.entities == []
+
+
+def test_an_intent_needs_a_template_or_responses(tmp_path: Path) -> None:
+    folder = write_tiny_bot(
+        tmp_path / "b", intents={"intents": [{"name": "track_order", "examples": ["where is my parcel"]}]},
+        config={"name": "Shop"}, templates={"templates": {}},
+    )  # fmt: skip
+    message = _error(folder)
+    assert "no template for intent(s) track_order" in message and "or responses in dialogs/responses.yaml" in message
+
+
+def test_a_validation_error_shows_the_right_shape(tmp_path: Path) -> None:
+    message = _error(write_tiny_bot(tmp_path / "b", intents={"intents": [{"name": "a"}]}))
+    assert "intents[0].examples" in message and "The right shape, in one line: `intents: [{name:" in message
+
+
+def test_handoff_intents_must_be_intents(tmp_path: Path) -> None:
+    config = {"name": "x", "dialog": {"small_talk": False, "handoff_intents": ["agent_please"]}}
+    message = _error(write_tiny_bot(tmp_path / "b", config=config))
+    assert "dialog.handoff_intents names 'agent_please'" in message
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:

@@ -52,7 +52,12 @@ def test_augment_changes_text_reproducibly() -> None:
 
 
 def test_train_builds_and_skips_the_decoder(tmp_path: Path, encoder: Encoder) -> None:
-    config = {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2}, "decoder": TINY_DECODER}
+    config = {
+        "name": "Tiny bot",
+        "intents": {"confident": 0.3, "oos_threshold": 0.2},
+        "decoder": TINY_DECODER,
+        "dialog": {"small_talk": False},
+    }
     folder = write_tiny_bot(tmp_path / "bot", config=config)
     first = build(load_bot(folder), encoder=encoder, progress=False)
     assert "decoder" in first.built

@@ -81,7 +81,11 @@ def test_noisy_variants_are_small_edits() -> None:
 
 
 def test_bot_with_finetuning_uses_the_tuned_encoder_everywhere(tmp_path: Path, encoder: Encoder) -> None:
-    config = {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2, "finetune": TUNING}}
+    config = {
+        "name": "Tiny bot",
+        "intents": {"confident": 0.3, "oos_threshold": 0.2, "finetune": TUNING},
+        "dialog": {"small_talk": False},
+    }
     folder = write_tiny_bot(tmp_path / "tuned-bot", config=config)
     first = build(load_bot(folder), encoder=encoder, progress=False)
     assert set(first.built) == {"graph", "intents", "faq"}
