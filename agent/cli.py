@@ -28,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_import_arguments(sub.add_parser("import", help="add a company's own data to a bot: messages, FAQ, pages"))
 
+    reference = sub.add_parser("config-reference", help="write the bot.yaml reference (docs/configuration.md)")
+    reference.add_argument("--out", default="docs/configuration.md", help="where to write it")
+    reference.add_argument("--check", action="store_true", help="exit 1 when the file is out of date; write nothing")
+
     train = sub.add_parser("train", help="build every artifact of a bot (incremental)")
     train.add_argument("--bot", default=".", help="bot folder (default: current folder, the demo bot)")
     train.add_argument("--force", action="store_true", help="rebuild everything even if up to date")
@@ -79,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.bot.importing.args import run as run_import
 
             return run_import(args)
+        if args.command == "config-reference":
+            return _config_reference(args)
         if args.command == "train":
             return _train(args)
         if args.command == "serve":
@@ -145,6 +151,23 @@ def _init(args: argparse.Namespace) -> int:
     written = init_bot(args.folder, args.name)
     print(f"wrote a new bot in {args.folder}: {', '.join(str(p.relative_to(args.folder)) for p in written)}")
     print(f"next: python -m agent import FILE.csv --bot {args.folder}; python -m agent train --bot {args.folder}")
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agent.bot.reference import reference, write
+
+    out = Path(args.out)
+    if args.check:
+        current = out.read_text(encoding="utf-8") if out.is_file() else ""
+        if current != reference():
+            print(f"{out} is out of date: run `python -m agent config-reference --out {out}`", file=sys.stderr)
+            return 1
+        return 0
+    write(out)
+    print(f"wrote {out}")
     return 0
 
 
