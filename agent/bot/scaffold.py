@@ -149,8 +149,13 @@ def init_bot(folder: str | Path, name: str | None = None) -> list[Path]:
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise ConfigError(f"'{folder}' already exists and is not an empty folder; `init` only writes a new bot.")
     title = (name or default_name(root)).strip()
-    if not title or "\n" in title or '"' in title:
-        raise ConfigError(f"--name {name!r}: give a one-line name without double quotes (e.g. --name 'Acme help').")
+    # The name is written inside a double-quoted YAML string, where a quote or a backslash would end or
+    # escape it, and into the persona's greeting, a small-talk template, where braces are placeholders.
+    if not title or not title.isprintable() or any(c in title for c in '"\\{}'):
+        raise ConfigError(
+            f"--name {name!r}: give a one-line name without double quotes, backslashes or braces "
+            "(e.g. --name 'Acme help')."
+        )
     written = []
     for rel, text in FILES.items():
         path = root / rel

@@ -9,7 +9,7 @@ from agent.bot.schemas import GraphFile, TemplatesFile
 from agent.config import BotConfig, GraphConfig
 from agent.steps.graph import KnowledgeGraph
 from agent.steps.policy import Policy
-from agent.steps.templates import TemplateEngine
+from agent.steps.templates import Rendered, TemplateEngine
 from agent.types import FaqHit, IntentPrediction, IntentScore, SessionState, Turn
 
 HANDOFF_TEMPLATE = {"text": "A person will reply here soon; you can also call us on {bank.phone}."}
@@ -109,3 +109,51 @@ def test_the_best_faq_hit_breaks_a_near_tie_between_two_intents(policy: Policy) 
 def test_the_tiebreak_can_be_switched_off() -> None:
     _policy(faq_tiebreak=0.0).decide(turn := _tied(0.49, 0.48, ["lost_card"]))
     assert turn.intent is not None and turn.intent.name == "greeting"
+
+
+def _faq_turn(intent: str, confidence: float, faq_intent: str | None, score: float = 0.95) -> Turn:
+    turn = _turn(intent, confidence, [])
+    turn.faq_hits = [FaqHit(id="the-faq", question="q", answer="The FAQ answer.", score=score, intent=faq_intent)]
+    return turn
+
+
+def test_a_confident_intent_keeps_its_own_answer_over_another_intents_faq(policy: Policy) -> None:
+    own = policy.templates.render("lost_card", {})
+    assert isinstance(own, Rendered)
+    kept = policy.decide(_faq_turn("lost_card", 0.9, "card_fee"))
+    assert kept.source == "template" and kept.text == own.text
+    assert "FAQ 'the-faq' (0.95) is card_fee's" in kept.reason
+    # An FAQ entry of no intent, or of this one, answers.
+    for faq_intent in (None, "lost_card"):
+        decision = policy.decide(_faq_turn("lost_card", 0.9, faq_intent))
+        assert decision.source == "faq" and decision.text == "The FAQ answer.", faq_intent
+    # Another intent's FAQ still answers when the intent is unsure, or has no answer of its own.
+    assert policy.decide(_faq_turn("lost_card", 0.2, "card_fee")).source == "faq"
+    assert policy.decide(_faq_turn("refund", 0.9, "card_fee")).source == "faq"
+    # Under the FAQ threshold the FAQ hit does not count at all.
+    assert policy.decide(_faq_turn("lost_card", 0.9, None, score=0.5)).source == "template"
+
+
+def test_a_custom_handoff_intent_hands_off() -> None:
+    policy = _policy(handoff_intents=["lost_card", "complaint"])
+    turn = _turn("lost_card", 0.9, [])
+    decision = policy.decide(turn)
+    assert decision.source == "handoff" and decision.handoff and turn.state.handed_off
+    assert decision.reason == "customer asked for a person (lost_card)"
+    rendered = policy.templates.render("lost_card", {})
+    assert isinstance(rendered, Rendered) and decision.text == rendered.text  # in its template's words
+    # One without a template of its own says the persona's notice.
+    plain = policy.decide(_turn("complaint", 0.9, []))
+    assert plain.handoff and plain.text == policy.config.persona.handoff
+    # Unsure, it does not; and human_handoff, no longer listed, answers like any intent.
+    assert policy.decide(_turn("lost_card", 0.2, [])).source == "fallback"
+    other = policy.decide(_turn("human_handoff", 0.99, []))
+    assert other.source == "template" and not other.handoff
+
+
+def test_a_handoff_template_with_a_marker_it_cannot_fill_says_the_persona_notice() -> None:
+    config = BotConfig.model_validate({"name": "Policy test", "intents": {"confident": 0.45}})
+    templates = TemplatesFile.model_validate({"templates": {"human_handoff": {"text": "Call {{Support Phone}}."}}})
+    graph = KnowledgeGraph.from_spec(GraphFile.model_validate(TINY_GRAPH), GraphConfig())
+    decision = Policy(config, TemplateEngine(templates, graph)).decide(_turn("human_handoff", 0.99, []))
+    assert decision.handoff and decision.text == config.persona.handoff and "{{" not in decision.text

@@ -66,13 +66,22 @@ def run(args: argparse.Namespace) -> int:
             f"{source}: columns {', '.join(table.columns) or 'none'}; expected `text,label[,response]` (labelled "
             "messages; --text-column/--label-column name others) or `question,answer[,id][,alternatives]` (FAQ)."
         )
-    mapped = {" ".join(name.lower().split()) for name in bot.config.placeholders}
-    unmapped = {m: n for m, n in plan.markers.items() if " ".join(m.lower().split()) not in mapped}
+    mapped = {_marker_key(name) for name in bot.config.placeholders}
+    unmapped: dict[str, int] = {}  # as first spelled -> replies holding it: {{Order Number}}, {{order number}} are one
+    spelled: dict[str, str] = {}
+    for marker, count in plan.markers.items():
+        if _marker_key(marker) not in mapped:
+            name = spelled.setdefault(_marker_key(marker), marker)
+            unmapped[name] = unmapped.get(name, 0) + count
     for line in summary(plan, unmapped, source, args.dry_run):
         print(line)
     if not args.dry_run and plan.files:
         write_checked(bot.path, plan.files)
     return 0
+
+
+def _marker_key(name: str) -> str:
+    return " ".join(name.lower().split())  # as agent/steps/placeholders.py matches them
 
 
 def summary(plan: MessagesImport | FaqImport, unmapped: dict[str, int], source: Path, dry: bool) -> list[str]:
@@ -96,7 +105,8 @@ def summary(plan: MessagesImport | FaqImport, unmapped: dict[str, int], source: 
     else:
         lines.append(f"{source}: {verb} {plan.added} FAQ entries; {plan.duplicates} duplicates dropped")
     if plan.skipped:
-        shown = "; ".join(f"line {line}: {why}" for line, why in plan.skipped[:SHOWN_SKIPS])
+        skipped = sorted(plan.skipped)  # the unreadable lines and the incomplete rows, in the file's order
+        shown = "; ".join(f"line {line}: {why}" for line, why in skipped[:SHOWN_SKIPS])
         more = f" (+{len(plan.skipped) - SHOWN_SKIPS} more)" if len(plan.skipped) > SHOWN_SKIPS else ""
         lines.append(f"  {len(plan.skipped)} rows skipped: {shown}{more}")
     if unmapped:

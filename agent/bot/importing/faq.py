@@ -14,9 +14,9 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from agent.bot.importing import yamlfiles
-from agent.bot.importing.messages import key
+from agent.bot.importing.messages import key, markers_in
 from agent.bot.importing.tables import Table
-from agent.bot.schemas import FAQ_ID, MARKER
+from agent.bot.schemas import FAQ_ID
 
 
 @dataclass
@@ -62,7 +62,7 @@ def plan_faq(table: Table, bot_dir: Path) -> FaqImport:
         ids.add(str(entry["id"]))
         questions.add(key(question))
         out.added += 1
-        for marker in MARKER.findall(answer):
+        for marker in markers_in(answer):
             out.markers[marker] = out.markers.get(marker, 0) + 1
     if out.added:
         out.files["knowledge/faq.yaml"] = doc

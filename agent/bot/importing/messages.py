@@ -17,12 +17,14 @@ import csv
 import hashlib
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agent.bot.importing import yamlfiles
@@ -59,6 +61,14 @@ def intent_name(label: str) -> str:
 
 def key(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def markers_in(text: str) -> list[str]:
+    """The `{{Name}}` markers of `text`, each once however often and in whatever case it is written."""
+    found: dict[str, str] = {}
+    for marker in MARKER.findall(text):
+        found.setdefault(key(marker), marker)
+    return list(found.values())
 
 
 def _stable(text: str) -> str:
@@ -117,6 +127,8 @@ def plan_messages(
     out.held_out = len(added_rows)
 
     for name, found in replies.items():
+        if name not in by_name:  # every message of this label was already another intent's: no intent to reply for
+            continue
         out.replies, out.answers = _merge_replies(responses_doc["responses"], name, found, per_intent, answers_cap, out)
     for name in out.new_intents:
         if name != OOS and name not in responses_doc["responses"] and name not in templates_doc["templates"]:
@@ -124,7 +136,7 @@ def plan_messages(
             out.drafts.append(name)
     for spec_list in responses_doc["responses"].values():
         for spec in spec_list:
-            for marker in MARKER.findall(str(spec["text"])):
+            for marker in markers_in(str(spec["text"])):
                 out.markers[marker] = out.markers.get(marker, 0) + 1
 
     if out.examples or out.new_intents:
@@ -180,26 +192,43 @@ def _merge_replies(
 
 
 def _representatives(keys: list[str], k: int) -> list[str]:
-    """`k` of the reply texts `keys` that stand for all of them: the one nearest each k-means centre."""
+    """`k` of the reply texts `keys` that stand for all of them: the one nearest each k-means centre.
+
+    Fewer come back when the replies have fewer than `k` different wordings (k-means then leaves
+    centres without members); replies with no words at all ("👍", "?") are kept in file order.
+    """
     if len(keys) <= k:
         return keys
-    vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(keys)
-    model = KMeans(n_clusters=k, n_init=4, random_state=0).fit(vectors)
+    try:
+        vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(keys)
+    except ValueError:  # empty vocabulary: no reply has a word of two letters or more
+        return keys[:k]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct replies than centres
+        model = KMeans(n_clusters=k, n_init=4, random_state=0).fit(vectors)
+    distances = model.transform(vectors)  # (replies, centres): Euclidean distance of each reply to each centre
     chosen = []
     for centre in range(k):
         members = np.flatnonzero(model.labels_ == centre)
-        distances = np.asarray(((vectors[members] - model.cluster_centers_[centre]) ** 2).sum(axis=1)).ravel()
-        chosen.append(keys[int(members[int(np.argmin(distances))])])
-    return sorted(chosen, key=keys.index)
+        if len(members):
+            chosen.append(keys[int(members[int(np.argmin(distances[members, centre]))])])
+    return sorted(set(chosen), key=keys.index)
 
 
 def _nearest(keys: list[str], targets: list[str]) -> dict[str, str]:
     """Each of `keys` -> the closest of `targets` by the words they share (itself when it is one)."""
     if not targets:
         return {}
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(keys + targets)
-    similarity = (vectorizer.transform(keys) @ vectorizer.transform(targets).T).toarray()
-    return {k: k if k in targets else targets[int(np.argmax(row))] for k, row in zip(keys, similarity, strict=True)}
+    others = [k for k in keys if k not in targets]
+    nearest = {k: k for k in keys if k in targets}
+    if not others:
+        return nearest
+    try:
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(keys + targets)
+    except ValueError:  # empty vocabulary: nothing to compare, the first reply takes them
+        return {**nearest, **{k: targets[0] for k in others}}
+    similarity = (vectorizer.transform(others) @ vectorizer.transform(targets).T).toarray()
+    return {**nearest, **{k: targets[int(np.argmax(row))] for k, row in zip(others, similarity, strict=True)}}
 
 
 def read_heldout(path: Path) -> list[tuple[str, str]]:
