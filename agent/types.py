@@ -29,7 +29,7 @@ from typing_extensions import Self
 
 from agent.config import BotConfig
 
-Source = Literal["decoder", "faq", "template", "ask", "fallback", "handoff"]
+Source = Literal["decoder", "faq", "template", "docs", "ask", "fallback", "handoff"]
 
 
 @runtime_checkable
@@ -89,6 +89,15 @@ class FaqHit(BaseModel):
     answer: str
     score: float  # cosine similarity of the best-matching phrasing
     intent: str | None = None
+
+
+class DocHit(BaseModel):
+    """A help-centre passage close to the message (agent/steps/docs.py)."""
+
+    page: str  # file under knowledge/docs/
+    source: str  # "Page title > Section": what the customer is shown
+    text: str
+    score: float  # cosine similarity of the message and the passage
 
 
 class EntityMention(BaseModel):
@@ -191,7 +200,7 @@ class SessionState(BaseModel):
 
     def record(self, decision: Decision, mentions: Sequence[EntityMention], intent: IntentPrediction | None) -> None:
         """After the policy decided: reset or keep the fallback count, note a handoff, the entities and the intent."""
-        if decision.source in ("faq", "template", "ask"):
+        if decision.source in ("faq", "template", "docs", "ask"):
             self.fallback_count = 0
         if decision.handoff:
             self.handed_off = True
@@ -219,6 +228,7 @@ class Trace(BaseModel):
     confidence: float
     intents: list[IntentScore] = []
     faq_hits: list[FaqHit] = []
+    passages: list[DocHit] = []  # help-centre passages found (agent/steps/docs.py), best first
     entities: list[EntityMention] = []
     facts: list[Fact] = []  # facts the answer used
     slots: dict[str, str] = {}
@@ -281,6 +291,7 @@ class Turn:
     intent: IntentPrediction | None = None
     intent_probabilities: np.ndarray | None = None  # the classifier's probability of each of its labels
     faq_hits: list[FaqHit] = field(default_factory=list)
+    doc_hits: list[DocHit] = field(default_factory=list)
     graph: GraphResult = field(default_factory=GraphResult)
     sentiment: float = 0.0
     decision: Decision | None = None

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from agent.bot import small_talk
+from agent.bot.pages import docs_digest
 from agent.bot.schemas import (
     OOS,
     ConversationsFile,
@@ -126,6 +127,7 @@ def read_bot(path: str | Path) -> BotFolder:
         raw = file.read_bytes()
         digests[key] = hashlib.sha256(raw).hexdigest()
         parsed[key] = _parse(rel, raw, models[key], SHAPES[key])
+    digests["docs"] = docs_digest(root)  # the help-centre pages of knowledge/docs/ ('' without any)
     if parsed["config"].dialog.small_talk:
         _add_small_talk(parsed, digests)
     bot = BotFolder(path=root, digests=digests, **parsed)
@@ -134,15 +136,21 @@ def read_bot(path: str | Path) -> BotFolder:
 
 
 def _add_small_talk(parsed: dict[str, Any], digests: dict[str, str]) -> None:
-    """The built-in small-talk intents the author's intents lack, with their replies (agent/bot/small_talk.py)."""
+    """The built-in small-talk intents the author's intents lack, and the persona's reply for every small-talk
+    intent without a template or responses of its own (agent/bot/small_talk.py)."""
     intents: IntentsFile = parsed["intents"]
     added = small_talk.missing_intents({i.name for i in intents.intents})
-    if not added:
-        return
     templates: TemplatesFile = parsed["templates"]
-    replies = small_talk.missing_templates(added, parsed["config"].persona)
-    replies = {name: spec for name, spec in replies.items() if name not in templates.templates}
-    parsed["intents"] = IntentsFile.model_construct(intents=[*intents.intents, *added])
+    answered = set(templates.templates) | set(parsed["responses"].responses)
+    every = [*intents.intents, *added]
+    replies = {
+        name: spec
+        for name, spec in small_talk.missing_templates(every, parsed["config"].persona).items()
+        if name not in answered
+    }
+    if not added and not replies:
+        return
+    parsed["intents"] = IntentsFile.model_construct(intents=every)
     parsed["templates"] = TemplatesFile.model_construct(templates={**templates.templates, **replies})
     # What was added is part of what the intents (and the decoder's data) are built from.
     mark = f"+small talk {small_talk.SMALL_TALK_VERSION}: " + ",".join(i.name for i in added)

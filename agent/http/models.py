@@ -60,7 +60,9 @@ class ReplyOut(BaseModel):
 
     conversation_id: str
     text: str
-    source: Source = Field(description="which part of the bot answered: faq, template, ask, fallback, handoff")
+    source: Source = Field(
+        description="which part of the bot answered: faq, template, docs, ask, fallback, handoff, decoder"
+    )
     intent: str | None
     confidence: float
     handoff: bool = Field(description="true when the conversation is now with a person")

@@ -6,6 +6,7 @@ Artifacts and what makes them stale (their fingerprint):
     graph/     knowledge graph graph.yaml, graph settings
     faq/       FAISS index     FAQ entries in the store (seeded from faq.yaml), encoder weights
     responses/ past messages   responses.yaml, run-time encoder weights (only for a bot with responses)
+    docs/      page passages   the pages of knowledge/docs/, run-time encoder weights (only with pages)
     decoder/   language model  everything its training data is made from, and its training settings
 
 `build/manifest.json` records each fingerprint. Both layers read this module:
@@ -53,6 +54,8 @@ def fingerprints(bot: BotFolder) -> dict[str, str]:
     if bot.responses.responses:
         # Encoded with the run-time encoder, which the intents' training may have fine-tuned.
         prints["responses"] = _hash(BUILD_VERSION, bot.digests["responses"], prints["intents"], enc)
+    if bot.digests.get("docs"):
+        prints["docs"] = _hash(BUILD_VERSION, bot.digests["docs"], prints["intents"], enc)
     if cfg.decoder.enabled:
         # Everything the training data is made from; decoding and serving settings do not count.
         training = cfg.decoder.model_dump_json(exclude={"enabled", "backend", "decoding", "remote", "min_logprob"})

@@ -16,6 +16,7 @@ from agent.bot.folder import FILES, BotFolder, read_bot
 from agent.exceptions import ConfigError
 from agent.steps.context import ContextReader, FollowOnPrior
 from agent.steps.decoder.step import load_decoder
+from agent.steps.docs import DocsIndex
 from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
 from agent.steps.graph import KnowledgeGraph
@@ -28,7 +29,7 @@ from agent.steps.templates import TemplateEngine, check_templates
 from agent.types import Artifact, Step
 
 # The steps with files in the build folder, in the order the pipeline runs them.
-ARTIFACT_STEPS: tuple[type[Artifact], ...] = (IntentClassifier, FaqIndex, KnowledgeGraph)
+ARTIFACT_STEPS: tuple[type[Artifact], ...] = (IntentClassifier, FaqIndex, DocsIndex, KnowledgeGraph)
 
 
 def load_bot(path: str | Path) -> BotFolder:
@@ -50,6 +51,7 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
     loaded = [kind.load(bot.build_path / kind.artifact, bot.config, encoder) for kind in ARTIFACT_STEPS]
     graph = next(step for step in loaded if isinstance(step, KnowledgeGraph))
     classifier = next(step for step in loaded if isinstance(step, IntentClassifier))
+    docs = next(step for step in loaded if isinstance(step, DocsIndex))
     context = bot.config.dialog.context
     prior = FollowOnPrior.build(
         classifier, bot.conversations, context.similarity_temperature, context.prior_strength, context.topic_free_after
@@ -63,7 +65,7 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
         *loaded,
         Sentiment(),
         ContextReader(encoder, classifier, graph, prior, context),
-        Policy(bot.config, engine),
+        Policy(bot.config, engine, docs),
     ]
     if decoder and bot.config.decoder.enabled:
         steps.append(load_decoder(bot, graph))

@@ -184,6 +184,7 @@ class Agent:
             confidence=round(intent.confidence, 4),
             intents=intent.top,
             faq_hits=turn.faq_hits,
+            passages=turn.doc_hits,
             entities=turn.graph.entities,
             facts=decision.facts,
             slots=decision.slots,

@@ -13,6 +13,8 @@ Rules, in order (the first that applies answers):
    intents are nearly tied (`dialog.faq_tiebreak`), the one the best FAQ hit belongs to is taken.
 6. Confident FAQ hit     -> the FAQ answer (also for topics the classifier never saw: FAQs added live),
                             unless it is another intent's FAQ and a confident intent has its own answer.
+   Help-centre page      -> when no FAQ entry or confident intent answers, the closest passage of
+                            knowledge/docs/ above `docs.answer_threshold`, quoted (agent/steps/docs.py).
 7. Out of scope          -> fallback (what the bot can help with); repeated fallbacks -> handoff.
 8. Confident intent      -> template with graph facts, or a question for a missing required slot.
 9. Anything else         -> ask to rephrase (counts as a fallback).
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 
 from agent.bot.schemas import OOS
 from agent.config import BotConfig
+from agent.steps.docs import DocsIndex
 from agent.steps.templates import Ask, Rendered, TemplateEngine, Unsendable
 from agent.types import Decision, IntentPrediction, Pending, SessionState, Turn
 
@@ -40,9 +43,10 @@ class Policy:
 
     name = "policy"
 
-    def __init__(self, config: BotConfig, templates: TemplateEngine) -> None:
+    def __init__(self, config: BotConfig, templates: TemplateEngine, docs: DocsIndex | None = None) -> None:
         self.config = config
         self.templates = templates
+        self.docs = docs
 
     def __call__(self, turns: Sequence[Turn]) -> None:
         for turn in turns:
@@ -109,6 +113,15 @@ class Policy:
                 why += f"; FAQ '{best.id}' not sent: {', '.join(filled.missing)}"
                 if not own_answer:
                     return self._fallback(state, persona.clarify, f"FAQ '{best.id}' holds {filled.missing[0]}")
+
+        quoted = None
+        if self.docs is not None:
+            quoted = self.docs.answer(turn, intent.name if own_answer else None)
+        if quoted is not None and not quoted.unsupported:
+            hit = quoted.hit
+            return Decision(
+                quoted.text, "docs", f"help-centre page {hit.page} ('{hit.source}') matched with score {hit.score:.2f}"
+            )
 
         if intent.out_of_scope:
             return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")

@@ -20,8 +20,9 @@ from pathlib import Path
 from rich.console import Console
 
 from agent.bot.folder import BotFolder
-from agent.bot.importing.messages import HELDOUT, read_heldout
-from agent.bot.schemas import MARKER, OOS
+from agent.bot.importing.messages import DRAFT, HELDOUT, markers_in, read_heldout
+from agent.bot.pages import read_passages
+from agent.bot.schemas import OOS
 from agent.pipeline.artifacts import (
     TUNED_ENCODER,
     fingerprints,
@@ -32,6 +33,7 @@ from agent.pipeline.artifacts import (
 )
 from agent.pipeline.assemble import load_bot
 from agent.pipeline.dialog import Agent
+from agent.steps.docs import DocsIndex
 from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex, entry_digest
 from agent.steps.graph import KnowledgeGraph
@@ -90,6 +92,8 @@ def build(
         stage("intents", lambda: _build_intents(bot, lazy, wanted["intents"], progress), stale=tuned_missing)
         if "responses" in wanted:
             stage("responses", lambda: _build_responses(bot, lazy, progress))
+        if "docs" in wanted:
+            stage("docs", lambda: _build_docs(bot, lazy, progress))
         report.faq_seeded = store.seed_faqs(bot.faq_entries(), bot.digests["faq"])
         report.faq_encoded = sync_faq_index(bot, store, lazy, force=force, progress=progress)
         (report.built if report.faq_encoded or force else report.skipped).append("faq")
@@ -139,25 +143,44 @@ def _build_intents(bot: BotFolder, lazy: _LazyEncoder, fingerprint: str, progres
 
 
 def unmapped_markers(bot: BotFolder) -> list[str]:
-    """One line per `{{Name}}` marker in the bot's replies that bot.yaml `placeholders` does not map."""
-    mapped = {" ".join(name.lower().split()) for name in bot.config.placeholders}
-    where: dict[str, list[str]] = {}
+    """One line per `{{Name}}` marker in the bot's replies that bot.yaml `placeholders` does not map
+    (spellings that differ only in case or spaces are one), and one for the drafts `import` wrote."""
+    mapped = {_marker_key(name) for name in bot.config.placeholders}
     texts = [
-        (f"template {n}", t)
+        (n, f"template {n}", t)
         for n, spec in bot.templates.templates.items()
         for t in [spec.text, *spec.when_known.values()]
     ]
-    texts += [(f"response of {n}", r.text) for n, specs in bot.responses.responses.items() for r in specs]
-    texts += [(f"FAQ {e.id}", e.answer) for e in bot.faq.faqs]
-    for place, text in texts:
-        for marker in MARKER.findall(text):
-            if " ".join(marker.lower().split()) not in mapped:
-                where.setdefault(marker, []).append(place)
-    return [
-        f"placeholder {{{{{marker}}}}} is not mapped in bot.yaml `placeholders`: {len(places)} replies holding it "
-        f"are never sent ({', '.join(places[:3])}{', ...' if len(places) > 3 else ''})"
-        for marker, places in sorted(where.items())
+    texts += [(n, f"response of {n}", r.text) for n, specs in bot.responses.responses.items() for r in specs]
+    texts += [(e.id, f"FAQ {e.id}", e.answer) for e in bot.faq.faqs]
+    where: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
+    drafts: list[str] = []
+    for owner, place, text in texts:
+        if text.strip() == DRAFT:
+            drafts.append(owner)
+            continue
+        for marker in markers_in(text):
+            name = _marker_key(marker)
+            if name not in mapped:
+                spelled.setdefault(name, marker)
+                where.setdefault(name, []).append(place)
+    lines = [
+        f"placeholder {{{{{spelled[name]}}}}} is not mapped in bot.yaml `placeholders`: {len(places)} replies holding "
+        f"it are never sent ({', '.join(places[:3])}{', ...' if len(places) > 3 else ''})"
+        for name, places in sorted(where.items())
     ]
+    if drafts:
+        lines.append(
+            f"{len(drafts)} intents have only the draft reply `import` wrote ({', '.join(drafts[:5])}"
+            f"{', ...' if len(drafts) > 5 else ''}): they fall back until their template in dialogs/templates.yaml "
+            "is written"
+        )
+    return lines
+
+
+def _marker_key(name: str) -> str:
+    return " ".join(name.lower().split())
 
 
 def _heldout_check(bot: BotFolder, lazy: _LazyEncoder) -> str:
@@ -174,6 +197,16 @@ def _heldout_check(bot: BotFolder, lazy: _LazyEncoder) -> str:
     return (
         f"held-out check: {right / len(rows):.3f} of {len(rows)} imported messages never trained on read as their label"
     )
+
+
+def _build_docs(bot: BotFolder, lazy: _LazyEncoder, progress: bool) -> str:
+    passages = read_passages(bot.path)
+    # The intents' examples too: a page answers over a confident intent only when closer than its examples.
+    examples = [(t, i.name) for i in bot.intents.intents if i.name != OOS for t in i.examples]
+    index = DocsIndex.build(passages, lambda t: lazy.get().encode(t, progress=progress), bot.config.docs, examples)
+    index.save(bot.build_path / DocsIndex.artifact)
+    pages = len({p.page for p in passages})
+    return f"docs: {len(passages)} passages ({len(index.sentences)} sentences) from {pages} pages"
 
 
 def _build_responses(bot: BotFolder, lazy: _LazyEncoder, progress: bool) -> str:

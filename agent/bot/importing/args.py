@@ -20,6 +20,7 @@ from agent.bot.folder import read_bot
 from agent.bot.importing import yamlfiles
 from agent.bot.importing.faq import FaqImport, plan_faq
 from agent.bot.importing.messages import HELDOUT, MessagesImport, plan_messages
+from agent.bot.importing.pages import PagesImport, plan_pages
 from agent.bot.importing.tables import read_table
 from agent.exceptions import AgentError, DatasetError
 
@@ -43,14 +44,18 @@ def run(args: argparse.Namespace) -> int:
             raise DatasetError(f"--{option.replace('_', '-')} {getattr(args, option)}: give a whole number >= 1.")
     bot = read_bot(args.bot)  # a bad bot folder is reported before anything is read or written
     source = Path(args.source)
+    plan: MessagesImport | FaqImport | PagesImport
     if source.is_dir():
-        raise DatasetError(
-            f"{source} is a folder; importing help-centre pages is not available yet, give a .csv or .jsonl file."
-        )
+        plan = plan_pages(source, bot.path)
+        for line in summary(plan, {}, source, args.dry_run):
+            print(line)
+        if not args.dry_run and plan.files:
+            write_checked(bot.path, plan.files)
+        return 0
     table = read_table(source)
     columns = set(table.columns)
     if {"question", "answer"} <= columns:
-        plan: MessagesImport | FaqImport = plan_faq(table, bot.path)
+        plan = plan_faq(table, bot.path)
     elif {args.text_column, args.label_column} <= columns:
         plan = plan_messages(
             table,
@@ -84,7 +89,9 @@ def _marker_key(name: str) -> str:
     return " ".join(name.lower().split())  # as agent/steps/placeholders.py matches them
 
 
-def summary(plan: MessagesImport | FaqImport, unmapped: dict[str, int], source: Path, dry: bool) -> list[str]:
+def summary(
+    plan: MessagesImport | FaqImport | PagesImport, unmapped: dict[str, int], source: Path, dry: bool
+) -> list[str]:
     verb = "would add" if dry else "added"
     lines = []
     if isinstance(plan, MessagesImport):
@@ -102,6 +109,18 @@ def summary(plan: MessagesImport | FaqImport, unmapped: dict[str, int], source: 
                 f"  {len(plan.drafts)} intents have no reply yet ({', '.join(plan.drafts[:5])}): their draft "
                 "template in dialogs/templates.yaml is never sent until you write it"
             )
+    elif isinstance(plan, PagesImport):
+        lines.append(
+            f"{source}: {verb} {len(plan.added)} pages, updated {len(plan.updated)} ({plan.passages} passages for "
+            f"`train` to index); {plan.unchanged} unchanged"
+        )
+        if plan.skipped:
+            lines.append(
+                f"  {len(plan.skipped)} files skipped: " + "; ".join(why for _, why in plan.skipped[:SHOWN_SKIPS])
+            )
+        if not plan.files:
+            lines.append("  nothing to change")
+        return lines
     else:
         lines.append(f"{source}: {verb} {plan.added} FAQ entries; {plan.duplicates} duplicates dropped")
     if plan.skipped:
@@ -119,16 +138,16 @@ def summary(plan: MessagesImport | FaqImport, unmapped: dict[str, int], source: 
     return lines
 
 
-def write_checked(bot_dir: Path, files: dict[str, CommentedMap | str]) -> None:
+def write_checked(bot_dir: Path, files: dict[str, CommentedMap | str | bytes]) -> None:
     """Write every file, then read the bot back; put everything back if it no longer validates."""
     before = {rel: (bot_dir / rel).read_bytes() if (bot_dir / rel).is_file() else None for rel in files}
     try:
         for rel, content in files.items():
             path = bot_dir / rel
-            if isinstance(content, str):
+            if isinstance(content, str | bytes):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(path.suffix + ".tmp")
-                tmp.write_text(content, encoding="utf-8")
+                tmp.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
                 tmp.replace(path)
             else:
                 yamlfiles.save(path, content)

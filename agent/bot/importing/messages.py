@@ -27,6 +27,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from agent.bot import small_talk
 from agent.bot.importing import yamlfiles
 from agent.bot.importing.tables import Table
 from agent.bot.schemas import MARKER, OOS
@@ -115,7 +116,8 @@ def plan_messages(
     for name, texts in new.items():
         entry = by_name.get(name)
         if entry is None:
-            entry = CommentedMap(name=name, examples=CommentedSeq())
+            # A small-talk label (greeting, thanks, ...) starts from the built-in examples it now replaces.
+            entry = CommentedMap(name=name, examples=CommentedSeq(small_talk.EXAMPLES.get(name, [])))
             intents_doc["intents"].append(entry)
             by_name[name] = entry
             out.new_intents.append(name)
@@ -131,7 +133,12 @@ def plan_messages(
             continue
         out.replies, out.answers = _merge_replies(responses_doc["responses"], name, found, per_intent, answers_cap, out)
     for name in out.new_intents:
-        if name != OOS and name not in responses_doc["responses"] and name not in templates_doc["templates"]:
+        answered_by_persona = name in small_talk.EXAMPLES  # small talk keeps the persona's reply (agent/bot/folder.py)
+        if (
+            not answered_by_persona
+            and name not in responses_doc["responses"]
+            and name not in templates_doc["templates"]
+        ):
             templates_doc["templates"][name] = CommentedMap(text=DRAFT)
             out.drafts.append(name)
     for spec_list in responses_doc["responses"].values():

@@ -109,9 +109,9 @@ PROMPT_EXCHANGES = 2
 def grounding_for(
     turn: Turn, graph: KnowledgeGraph, max_facts: int, exchanges: int = PROMPT_EXCHANGES
 ) -> Grounding | None:
-    """The grounding of a turn whose policy answered from a FAQ or a template; None otherwise."""
+    """The grounding of a turn whose policy answered from a FAQ, a template or a page; None otherwise."""
     decision, intent = turn.decision, turn.intent
-    if decision is None or intent is None or decision.source not in ("faq", "template"):
+    if decision is None or intent is None or decision.source not in ("faq", "template", "docs"):
         return None
     facts: list[Fact] = []
     seen: set[tuple[str, str]] = set()
@@ -124,6 +124,8 @@ def grounding_for(
             seen.add(key)
             facts.append(_readable(fact, graph))
     faq = turn.faq_hits[0].answer if decision.source == "faq" and turn.faq_hits else None
+    if decision.source == "docs" and turn.doc_hits:  # the quoted passage is the answer's grounding
+        faq = turn.doc_hits[0].text
     history = list(turn.state.history[-2 * exchanges :]) if exchanges else []
     name = decision.intent or intent.name
     steps = ""
