@@ -118,7 +118,8 @@ TINY_FAQ = {
 def write_tiny_bot(folder: Path, **overrides: object) -> Path:
     """A small valid bot folder; `overrides` replace whole files by key (config, intents, faq, graph, templates)."""
     files = {
-        # Small talk off: the tests of the tiny bot count on its three intents (tests/bot/test_folder.py and tests/training/test_own_bot.py have it on).
+        # Small talk off: the tests of the tiny bot count on its three intents
+        # (tests/bot/test_folder.py and tests/training/test_own_bot.py have it on).
         "bot.yaml": overrides.get(
             "config",
             {"name": "Tiny bot", "intents": {"confident": 0.3, "oos_threshold": 0.2}, "dialog": {"small_talk": False}},
