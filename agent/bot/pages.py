@@ -132,8 +132,12 @@ def _inline(text: str) -> str:
     return re.sub(r"(\*\*|__|\*|`)", "", text).strip()
 
 
+_SKIPPED = ("script", "style", "title")
+
+
 class _HtmlText(HTMLParser):
-    """Headings as Markdown headings, paragraphs and list items as lines; scripts and styles dropped."""
+    """Headings as Markdown headings, paragraphs, list items and table rows as lines (a row's cells apart);
+    scripts, styles and the head's <title> (not the page's text; its first heading is its title) dropped."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -142,8 +146,10 @@ class _HtmlText(HTMLParser):
         self.skip = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in ("script", "style"):
+        if tag in _SKIPPED:
             self.skip += 1
+        elif tag in ("td", "th"):
+            self.current.append(" ")  # cells of a row are words apart, not run together
         elif tag in ("p", "li", "br", "div", "tr") or re.fullmatch(r"h[1-6]", tag):
             self._flush()
             if re.fullmatch(r"h[1-6]", tag):
@@ -152,7 +158,7 @@ class _HtmlText(HTMLParser):
                 self.current.append("- ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
+        if tag in _SKIPPED:
             self.skip = max(0, self.skip - 1)
         elif tag in ("p", "li", "div", "tr", "ul", "ol") or re.fullmatch(r"h[1-6]", tag):
             self._flush()

@@ -12,6 +12,7 @@ when nothing needs encoding, so a second run after no change takes seconds.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from agent.training.decoder import train_decoder
 from agent.training.intents import train_intents
 
 HELDOUT_CHECKED = 2000  # the held-out check classifies at most this many (a stable sample)
+HELDOUT_CACHE = "heldout_check.json"
 
 
 @dataclass
@@ -106,7 +108,7 @@ def build(
         for line in unmapped_markers(bot):
             console.print(line)
         if (bot.path / HELDOUT).is_file():
-            console.print(_heldout_check(bot, lazy))
+            console.print(_heldout_check(bot, lazy, wanted["intents"]))
     finally:
         if own_store:
             store.close()
@@ -183,8 +185,26 @@ def _marker_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def _heldout_check(bot: BotFolder, lazy: _LazyEncoder) -> str:
-    """How many of the imported messages kept out of training the classifier reads as their label."""
+def _heldout_check(bot: BotFolder, lazy: _LazyEncoder, intents_print: str) -> str:
+    """How many of the imported messages kept out of training the classifier reads as their label.
+
+    The line is kept in the build folder with what it was computed from, so a `train` that
+    changed neither the intents nor the held-out file prints it again without encoding anything.
+    """
+    cache = bot.build_path / HELDOUT_CACHE
+    made_from = hashlib.sha256(intents_print.encode() + (bot.path / HELDOUT).read_bytes()).hexdigest()
+    try:
+        kept = json.loads(cache.read_text())
+        if kept.get("made_from") == made_from:
+            return str(kept["line"])
+    except (OSError, ValueError):
+        pass
+    line = _heldout_line(bot, lazy)
+    cache.write_text(json.dumps({"made_from": made_from, "line": line}))
+    return line
+
+
+def _heldout_line(bot: BotFolder, lazy: _LazyEncoder) -> str:
     rows = [r for r in read_heldout(bot.path / HELDOUT) if r[1] in set(bot.intent_names(include_oos=True))]
     rows = sorted(rows, key=lambda r: hashlib.sha1(r[0].encode()).hexdigest())[:HELDOUT_CHECKED]
     if not rows:

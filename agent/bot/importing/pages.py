@@ -28,7 +28,12 @@ class PagesImport:
 
 def plan_pages(folder: Path, bot_dir: Path) -> PagesImport:
     out = PagesImport()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    # Hidden files and folders (.git/, .DS_Store, an editor's settings) are no pages, nor worth listing.
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
     if not files:
         raise DatasetError(f"{folder} holds no files; give a folder of .md, .html or .txt help-centre pages.")
     for path in files:
