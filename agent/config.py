@@ -331,7 +331,7 @@ class DecoderConfig(_Strict):
     """The fine-tuned language model that writes answers from the grounding."""
 
     # True: `train` also fine-tunes a language model (minutes) that rewrites FAQ, template and page answers in its
-    # own words; a rewrite is sent only when it is confident and grounded, else the answer as written is.
+    # own words; a rewrite is sent only when it is confident and grounded, else the answer as written is sent.
     enabled: bool = False
     # "local": the model `train` saved in the build folder runs in this process; "remote": prompts go to
     # `decoder.remote` (an OpenAI-compatible server), and when it fails the answer as written is sent.
