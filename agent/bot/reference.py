@@ -34,9 +34,10 @@ The three thresholds a bot author tunes first, in plain words:
 - `intents.confident`: how sure the bot must be that it understood what the customer wants
   before it gives that intent's reply. Lower: more messages answered, more of them wrongly.
 - `intents.oos_threshold`: under this the message is treated as something the bot does not
-  handle at all ("Sorry, I can't help with that"). Raise it to refuse more readily.
-- `faq.answer_threshold`: how closely a message must match an FAQ question (0-1, 1 is the same
-  sentence) for that FAQ's answer to be given.
+  handle at all ("Sorry, I can't help with that"), unless an FAQ entry or a help-centre page
+  answers it. Raise it to refuse more readily.
+- `faq.answer_threshold`: how closely a message must match an FAQ question (cosine similarity,
+  1 is the same sentence) for that FAQ's answer to be given.
 """
 
 
@@ -100,7 +101,7 @@ def _comments(model: type[BaseModel]) -> dict[str, str]:
 def _type(annotation: object) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
-        return " \\| ".join(repr(a) for a in typing.get_args(annotation))
+        return " | ".join(repr(a) for a in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type(a) for a in typing.get_args(annotation))
     if origin is not None:
