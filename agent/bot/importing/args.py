@@ -104,6 +104,8 @@ def summary(
             lines.append(f"  new intents: {', '.join(plan.new_intents)}")
         for label, name in list(plan.renamed.items())[:SHOWN_SKIPS]:
             lines.append(f"  label {label!r} -> intent {name}")
+        if plan.handoffs:
+            lines.append(f"  {', '.join(plan.handoffs)}: asks for a person, added to bot.yaml dialog.handoff_intents")
         if plan.drafts:
             lines.append(
                 f"  {len(plan.drafts)} intents have no reply yet ({', '.join(plan.drafts[:5])}): their draft "

@@ -48,6 +48,7 @@ class MessagesImport:
     replies: int = 0  # new responses
     answers: int = 0  # messages added to responses' `answers`
     drafts: list[str] = field(default_factory=list)  # intents given a draft template
+    handoffs: list[str] = field(default_factory=list)  # new intents that ask for a person: added to handoff_intents
     renamed: dict[str, str] = field(default_factory=dict)  # label as written -> intent name
     skipped: list[tuple[int, str]] = field(default_factory=list)
     markers: dict[str, int] = field(default_factory=dict)  # {{Name}} -> replies holding it
@@ -70,6 +71,26 @@ def markers_in(text: str) -> list[str]:
     for marker in MARKER.findall(text):
         found.setdefault(key(marker), marker)
     return list(found.values())
+
+
+# Words of a request for a person; an imported intent named with one, or whose messages mostly hold one
+# together with talk/speak/connect, hands off like the built-in human_handoff (dialog.handoff_intents).
+_PERSON = {"human", "person", "agent", "representative", "operator", "someone", "staff", "somebody", "people"}
+_REACH = {"talk", "speak", "chat", "connect", "transfer", "contact", "call", "put"}
+
+
+def asks_for_person(name: str, examples: list[str]) -> bool:
+    """Whether an imported intent is a request to talk to a person ("contact_human_agent")."""
+    words = set(name.split("_"))
+    if words & {"human", "handoff", "operator", "representative"} or {"live", "agent"} <= words:
+        return True
+    if not examples:
+        return False
+    hits = 0
+    for text in examples:
+        tokens = set(re.findall(r"[a-z]+", text.lower()))
+        hits += bool(tokens & _PERSON and tokens & _REACH)
+    return hits >= 0.6 * len(examples)
 
 
 def _stable(text: str) -> str:
@@ -146,6 +167,15 @@ def plan_messages(
             for marker in markers_in(str(spec["text"])):
                 out.markers[marker] = out.markers.get(marker, 0) + 1
 
+    config_doc = yamlfiles.load(bot_dir / "bot.yaml", "dialog", {})
+    wanted = config_doc["dialog"].get("handoff_intents")
+    current = [str(n) for n in wanted] if wanted is not None else ["human_handoff"]
+    out.handoffs = [n for n in out.new_intents if n not in current and asks_for_person(n, new.get(n, []))]
+    if out.handoffs:
+        listed = CommentedSeq([*current, *out.handoffs])
+        listed.fa.set_flow_style()
+        config_doc["dialog"]["handoff_intents"] = listed
+        out.files["bot.yaml"] = config_doc
     if out.examples or out.new_intents:
         out.files["knowledge/intents.yaml"] = intents_doc
     if out.replies or out.answers:
