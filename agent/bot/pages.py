@@ -45,7 +45,14 @@ def page_files(bot_dir: Path) -> list[Path]:
     folder = bot_dir / DOCS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES)
+    # Hidden files and folders are no pages: macOS's "._page.md" copies, an editor's or git's files.
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in PAGE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def docs_digest(bot_dir: Path) -> str:

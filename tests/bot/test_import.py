@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from agent.bot.importing.messages import DRAFT, HELDOUT
+from agent.bot.pages import read_passages
 from agent.bot.scaffold import init_bot
 from agent.cli import main
 from agent.pipeline.assemble import load_bot
@@ -416,3 +417,110 @@ def test_an_import_that_would_break_the_bot_changes_nothing(
     assert "dialogs/responses.yaml" in lines[0] and "10000 characters" in lines[0]
     assert snapshot(bot) == before  # intents.yaml as it was; responses.yaml and heldout.csv not left behind
     load_bot(bot)
+
+
+SHIPPING_PAGE = (
+    "# Shipping\n\n## Costs\n\nStandard delivery costs EUR 4.95.\n\n## Times\n\nMost parcels arrive in two days.\n"
+)
+RETURNS_PAGE = "<h1>Returns</h1><h2>Sending it back</h2><p>Return any item within 30 days.</p>"
+
+
+def write_pages(folder: Path) -> Path:
+    """A help centre's export: a page, a nested HTML page, an image and a hidden folder."""
+    (folder / "help" / "orders").mkdir(parents=True)
+    (folder / ".git").mkdir()
+    (folder / "shipping.md").write_text(SHIPPING_PAGE, encoding="utf-8")
+    (folder / "help" / "orders" / "returns.html").write_text(RETURNS_PAGE, encoding="utf-8")
+    (folder / "help" / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / ".git" / "config").write_text("[core]\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    return folder
+
+
+def test_a_folder_of_pages_is_copied_into_the_help_centre(
+    bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_pages(tmp_path / "export")
+    before = snapshot(bot)
+    code, out, err = run_import(capsys, source, bot)
+    assert code == 0 and err == ""
+    assert f"{source}: added 2 pages, updated 0 (3 passages for `train` to index); 0 unchanged" in out
+    assert "1 files skipped: help/logo.png: not a page (.md, .markdown, .html, .htm, .txt)" in out
+    assert ".git" not in out and ".DS_Store" not in out and "nothing to change" not in out
+    after = snapshot(bot)
+    added = {rel: data for rel, data in after.items() if rel not in before}
+    # Each page copied byte for byte under its path in the folder; nothing else added, nothing else changed.
+    assert added == {
+        "knowledge/docs/shipping.md": SHIPPING_PAGE.encode(),
+        "knowledge/docs/help/orders/returns.html": RETURNS_PAGE.encode(),
+    }
+    assert {rel: after[rel] for rel in before} == before
+    loaded = load_bot(bot)
+    assert loaded.digests["docs"] != ""
+    passages = read_passages(bot)
+    assert [(p.page, p.source) for p in passages] == [
+        ("help/orders/returns.html", "Returns > Sending it back"),
+        ("shipping.md", "Shipping > Costs"),
+        ("shipping.md", "Shipping > Times"),
+    ]
+
+
+def test_importing_pages_again_changes_nothing_and_an_edit_is_an_update(
+    bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_pages(tmp_path / "export")
+    assert run_import(capsys, source, bot)[0] == 0
+    before = snapshot(bot)
+    code, out, _ = run_import(capsys, source, bot)
+    assert code == 0
+    assert "added 0 pages, updated 0 (0 passages for `train` to index); 2 unchanged" in out
+    assert "1 files skipped: help/logo.png" in out
+    assert out.rstrip().endswith("nothing to change")
+    assert snapshot(bot) == before
+    # An edited page is updated, the other unchanged; a new one added.
+    edited = SHIPPING_PAGE.replace("EUR 4.95", "EUR 5.95")
+    (source / "shipping.md").write_text(edited, encoding="utf-8")
+    (source / "help" / "faq.txt").write_text("Questions\nAsk us anything.", encoding="utf-8")
+    code, out, _ = run_import(capsys, source, bot, "--dry-run")
+    assert code == 0 and "would add 1 pages" in out and "(3 passages for `train` to index); 1 unchanged" in out
+    assert snapshot(bot) == before
+    code, out, _ = run_import(capsys, source, bot)
+    assert code == 0 and "added 1 pages, updated 1 (3 passages for `train` to index); 1 unchanged" in out
+    assert "nothing to change" not in out
+    after = snapshot(bot)
+    assert after["knowledge/docs/shipping.md"] == edited.encode()
+    assert after["knowledge/docs/help/faq.txt"] == b"Questions\nAsk us anything."
+    assert after["knowledge/docs/help/orders/returns.html"] == before["knowledge/docs/help/orders/returns.html"]
+
+
+def test_pages_without_text_or_not_utf8_are_skipped(
+    bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "export"
+    source.mkdir()
+    (source / "blank.md").write_text("# Only a title\n\n## And a heading\n", encoding="utf-8")
+    (source / "latin1.txt").write_bytes("Rückgabe innerhalb von 30 Tagen.".encode("latin-1"))
+    (source / "notes.csv").write_text("a,b\n")
+    before = snapshot(bot)
+    code, out, _ = run_import(capsys, source, bot)
+    assert code == 0 and "added 0 pages, updated 0 (0 passages" in out
+    assert "3 files skipped: blank.md: no text; latin1.txt: not UTF-8 text (byte 1); notes.csv: not a page" in out
+    assert "nothing to change" in out and snapshot(bot) == before
+
+
+def test_a_folder_without_files_is_refused(bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(bot)
+    empty = tmp_path / "empty"
+    (empty / "sub" / "deeper").mkdir(parents=True)
+    code, out, err = run_import(capsys, empty, bot)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert str(empty) in lines[0] and "holds no files" in lines[0] and ".md, .html or .txt" in lines[0]
+    # Hidden files only are no files either.
+    (empty / ".DS_Store").write_bytes(b"\0")
+    (empty / ".git").mkdir()
+    (empty / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    code, _, err = run_import(capsys, empty, bot)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "holds no files" in err
+    assert snapshot(bot) == before

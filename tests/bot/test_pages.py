@@ -145,7 +145,9 @@ def test_plain_text_is_one_section_under_the_file_name() -> None:
     text = "Opening hours\nWe are open from 9 to 5. Call us any time!\n\nOn public holidays we are closed.\n"
     (passage,) = split_page("opening-hours.txt", text)
     assert passage.title == "Opening hours" and passage.headings == () and passage.source == "Opening hours"
-    assert passage.text == "Opening hours\nWe are open from 9 to 5. Call us any time!\nOn public holidays we are closed."
+    assert (
+        passage.text == "Opening hours\nWe are open from 9 to 5. Call us any time!\nOn public holidays we are closed."
+    )
 
 
 def test_sentences_and_source() -> None:
@@ -153,7 +155,8 @@ def test_sentences_and_source() -> None:
         "shipping.md",
         "Shipping",
         ("Delivery costs", "Express"),
-        "Express costs EUR 9.95. It arrives tomorrow! Why? Because we hurry.\nFree over EUR 50\n  \nA 3.5 kg limit applies.",
+        "Express costs EUR 9.95. It arrives tomorrow! Why? Because we hurry.\n"
+        "Free over EUR 50\n  \nA 3.5 kg limit applies.",
     )
     assert passage.source == "Shipping > Delivery costs > Express"
     assert Passage("a.md", "A", (), "x").source == "A"
@@ -184,6 +187,8 @@ def test_read_passages_over_a_folder(tmp_path: Path) -> None:
     _write(tmp_path, "account/deep/limits.TXT", "Daily limit\nYou can send EUR 1000 a day.")
     _write(tmp_path, "notes.json", '{"text": "# Not a page"}')
     _write(tmp_path, "logo.png", "not an image either")
+    _write(tmp_path, "._shipping.md", "Mac resource fork junk.")  # hidden files and folders are no pages
+    _write(tmp_path, ".drafts/unpublished.md", "# Draft\nNot live yet.")
     passages = read_passages(tmp_path)
     assert sorted({p.page for p in passages}) == ["account/close.html", "account/deep/limits.TXT", "shipping.md"]
     # In file order: a folder's files before the next top-level file, each page's passages in page order.
@@ -196,7 +201,7 @@ def test_read_passages_over_a_folder(tmp_path: Path) -> None:
     assert (close.title, close.headings, close.text) == ("Closing your account", (), "Close it under Settings.")
     assert (limits.title, limits.text) == ("Limits", "Daily limit\nYou can send EUR 1000 a day.")
     assert passages[2:] == split_page("shipping.md", SHIPPING)
-    assert not any("Not a page" in p.text for p in passages)
+    assert not any(word in p.text for p in passages for word in ("Not a page", "junk", "Not live"))
 
 
 def test_docs_digest_follows_the_pages(tmp_path: Path) -> None:
@@ -209,6 +214,8 @@ def test_docs_digest_follows_the_pages(tmp_path: Path) -> None:
     assert len(first) == 64 and docs_digest(tmp_path) == first
     _write(tmp_path, "readme.json", '{"changed": true}')
     assert docs_digest(tmp_path) == first  # other files do not count
+    _write(tmp_path, ".drafts/next.md", "# Next\nSoon.")
+    assert docs_digest(tmp_path) == first  # nor hidden ones
     page.write_text(SHIPPING.replace("EUR 9.95", "EUR 10.95"), encoding="utf-8")
     edited = docs_digest(tmp_path)
     assert edited != first
