@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,10 +93,13 @@ def build(
         stage("graph", lambda: _build_graph(bot))
         tuned_missing = bot.config.intents.finetune.enabled and not (out / TUNED_ENCODER / "config.json").is_file()
         stage("intents", lambda: _build_intents(bot, lazy, wanted["intents"], progress), stale=tuned_missing)
-        if "responses" in wanted:
-            stage("responses", lambda: _build_responses(bot, lazy, progress))
-        if "docs" in wanted:
-            stage("docs", lambda: _build_docs(bot, lazy, progress))
+        for name, make in (("responses", _build_responses), ("docs", _build_docs)):
+            if name in wanted:
+                stage(name, lambda make=make: make(bot, lazy, progress))
+            elif name in manifest:  # the bot no longer has any: its old artifact must not be loaded
+                shutil.rmtree(out / name, ignore_errors=True)
+                del manifest[name]
+                write_manifest(out, manifest)
         report.faq_seeded = store.seed_faqs(bot.faq_entries(), bot.digests["faq"])
         report.faq_encoded = sync_faq_index(bot, store, lazy, force=force, progress=progress)
         (report.built if report.faq_encoded or force else report.skipped).append("faq")

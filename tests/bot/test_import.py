@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.bot import small_talk
 from agent.bot.importing.messages import DRAFT, HELDOUT
 from agent.bot.pages import read_passages
 from agent.bot.scaffold import init_bot
@@ -156,7 +157,9 @@ def test_labels_become_intent_names(bot: Path, tmp_path: Path, capsys: pytest.Ca
     found = intents(bot)
     assert list(found) == ["track_order", "oos"]
     assert sorted(found["track_order"]) == ["has it shipped", "where is my order?"]
-    assert sorted(found["oos"]) == ["book me a flight", "tell me a joke", "what's the weather"]
+    # The imported out-of-scope messages join the built-in ones they replace (agent/bot/small_talk.py).
+    imported = ["book me a flight", "tell me a joke", "what's the weather"]
+    assert set(imported) <= set(found["oos"]) and set(small_talk.EXAMPLES["oos"]) <= set(found["oos"])
     # Out-of-scope messages teach the classifier what to refuse: no replies, no draft template.
     assert list(responses(bot)) == ["track_order"]
     assert "oos" not in yaml.safe_load((bot / "dialogs/templates.yaml").read_text())["templates"]

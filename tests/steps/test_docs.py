@@ -364,3 +364,16 @@ def test_editing_a_page_rebuilds_the_docs_only(shop: Path, encoder: Encoder, tmp
     write_pages(folder, {"extras/vouchers.md": "# Vouchers\n\nA voucher is valid for three years."})
     report, printed = train(folder, encoder)
     assert report.built == ["docs"] and "docs: 8 passages (16 sentences) from 5 pages" in printed
+
+
+def test_removing_every_page_removes_the_docs(shop: Path, encoder: Encoder, tmp_path: Path) -> None:
+    folder = copy_bot(shop, tmp_path)
+    shutil.rmtree(folder / DOCS_DIR)
+    train(folder, encoder)
+    assert "docs" not in read_manifest(folder / "build") and not (folder / "build" / "docs").exists()
+    bare = open_agent(folder, encoder, tmp_path)
+    try:
+        reply = bare.respond("gone", "how much is express delivery?")
+        assert reply.source != "docs" and reply.passages == []  # the deleted pages are not quoted
+    finally:
+        bare.close()

@@ -113,7 +113,8 @@ def summary(
             )
     elif isinstance(plan, PagesImport):
         lines.append(
-            f"{source}: {verb} {len(plan.added)} pages, updated {len(plan.updated)} ({plan.passages} passages for "
+            f"{source}: {verb} {len(plan.added)} pages, {'would update' if dry else 'updated'} {len(plan.updated)} "
+            f"({plan.passages} passages for "
             f"`train` to index); {plan.unchanged} unchanged"
         )
         if plan.skipped:
