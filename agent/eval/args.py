@@ -79,14 +79,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def load_settings(args: argparse.Namespace) -> BotConfig:
     """Defaults, or the settings of the bot.yaml given with --config, with command-line overrides applied."""
     if args.config:
-        from agent.bot.folder import _parse
+        from agent.bot.folder import SHAPES, _parse
 
         file = Path(args.config)
         try:
             raw = file.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{file}: cannot be read ({exc.strerror or exc}).") from None
-        config = _parse(str(file), raw, BotConfig)
+        config = _parse(str(file), raw, BotConfig, SHAPES["config"])
     else:
         config = BotConfig(name="eval")
     intents = config.intents

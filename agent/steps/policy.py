@@ -115,7 +115,9 @@ class Policy:
                     return self._fallback(state, persona.clarify, f"FAQ '{best.id}' holds {filled.missing[0]}")
 
         quoted = None
-        if self.docs is not None:
+        # A follow-up read in its conversation is vague by nature: a page that happens to match its words
+        # must not replace the answer its topic gives.
+        if self.docs is not None and not (own_answer and turn.context is not None):
             quoted = self.docs.answer(turn, intent.name if own_answer else None)
         if quoted is not None and not quoted.unsupported:
             hit = quoted.hit

@@ -66,7 +66,7 @@ def test_handoff_after_repeated_fallbacks(demo_agent: Agent) -> None:
 
 def test_handoff_on_request_and_on_anger(demo_agent: Agent) -> None:
     asked = demo_agent.respond("h1", "I want to talk to a real person")
-    assert asked.handoff and asked.reason == "customer asked for a person"
+    assert asked.handoff and asked.reason == "customer asked for a person (human_handoff)"
     angry = demo_agent.respond("h2", "This is the worst bank ever, I am furious and fed up with your useless app")
     assert angry.handoff and "negative sentiment" in angry.reason
 

@@ -83,7 +83,7 @@ def test_loading_screen_shows_training_progress_and_stays_live(tmp_path: Path) -
             assert any(line.startswith("encoding ") and "1/1" in line for line in loading.printed)
             assert any(line.startswith("calibrating intents ") and "fold/s" in line for line in loading.printed)
             assert "Hello from Tiny Bank" not in screen_text(app)  # the persona greeting is the default
-            assert "support assistant" in screen_text(app)
+            assert "I'm Tiny bot" in screen_text(app)  # the default greeting names the bot
 
         # Second start: the build is up to date, training is skipped.
         again = ChatApp(bot, store_url=f"sqlite:///{tmp_path / 'tiny.db'}", export_dir=tmp_path)
