@@ -72,7 +72,7 @@ class BotConfig(_Strict):
     """Everything in bot.yaml."""
 
     # The bot's name: in chat and API titles, and in place of `{name}` in the persona sentences.
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=r"^[^{}]+$")  # no braces: the name goes into persona templates
     # The customers' language; only English for now (the encoder, sentiment lexicon and small talk are English).
     language: Literal["en"] = "en"
     # Folder where `train` writes the trained artifacts, relative to the bot folder unless absolute.

@@ -165,3 +165,9 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:
     assert "expected a mapping" in _error(write_tiny_bot(tmp_path / "b", faq="- just\n- a list\n"))
+
+
+def test_a_name_with_braces_is_refused(tmp_path: Path) -> None:
+    # The name fills `{name}` in the persona sentences, which become templates of the small talk.
+    message = _error(write_tiny_bot(tmp_path / "b", config={"name": "Shop {eu}"}))
+    assert message.startswith("bot.yaml line 1: name") and "^[^{}]+$" in message
