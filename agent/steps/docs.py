@@ -104,11 +104,9 @@ class DocsIndex:
         queries = np.stack([t.embedding for t in turns]).astype(np.float32)
         scores, rows = self.index.search(queries, min(self.config.top_k, len(self.passages)))
         for turn, row_scores, row_ids in zip(turns, scores, rows, strict=True):
-            turn.doc_hits = [
-                DocHit(page=p.page, source=p.source, text=p.text, score=round(float(score), 4))
-                for score, i in zip(row_scores, row_ids, strict=True)
-                if i >= 0 and (p := self.passages[int(i)]) is not None
-            ]
+            pairs = zip(row_scores, row_ids, strict=True)
+            found = [(float(score), self.passages[int(i)]) for score, i in pairs if i >= 0]  # -1: no more hits
+            turn.doc_hits = [DocHit(page=p.page, source=p.source, text=p.text, score=round(s, 4)) for s, p in found]
 
     def strength(self, hit: DocHit, embedding: np.ndarray) -> float:
         """How well the pages answer the message: the mean of the best passage's score and of the best
