@@ -21,6 +21,11 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")  # {entity.attribute}, {s
 MARKER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")  # {{Order Number}}: filled from bot.yaml `placeholders`
 
 
+def marker_key(name: str) -> str:
+    """ "Order Number", "order number" and "Order  number" are one marker."""
+    return " ".join(name.lower().split())
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

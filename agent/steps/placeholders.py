@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agent.bot.schemas import MARKER
+from agent.bot.schemas import MARKER, marker_key
 from agent.config import PlaceholderConfig
 from agent.steps.graph import KnowledgeGraph
 
@@ -35,7 +35,7 @@ class Placeholders:
     """Fills the markers of a text from the bot's mapping, its graph and the conversation's slots."""
 
     def __init__(self, mapping: Mapping[str, PlaceholderConfig], graph: KnowledgeGraph) -> None:
-        self.mapping = {_key(name): spec for name, spec in mapping.items()}
+        self.mapping = {marker_key(name): spec for name, spec in mapping.items()}
         self.graph = graph
 
     def fill(self, text: str, slots: Mapping[str, str]) -> Filled:
@@ -55,7 +55,7 @@ class Placeholders:
 
     def problem(self, name: str) -> str | None:
         """Why a mapped marker can never be filled (a fact the graph lacks), or None."""
-        spec = self.mapping.get(_key(name))
+        spec = self.mapping.get(marker_key(name))
         if spec is None or spec.fact is None:
             return None
         entity, _, attribute = spec.fact.partition(".")
@@ -64,7 +64,7 @@ class Placeholders:
         return None
 
     def _value(self, name: str, slots: Mapping[str, str]) -> tuple[str | None, str]:
-        spec = self.mapping.get(_key(name))
+        spec = self.mapping.get(marker_key(name))
         if spec is None:
             return None, "not mapped in bot.yaml `placeholders`"
         if spec.text is not None:
@@ -77,8 +77,3 @@ class Placeholders:
         if entity_id is None or not self.graph.has_entity(entity_id):
             return None, f"no {spec.slot} named in this conversation yet"
         return str(self.graph.entity(entity_id)["name"]), ""
-
-
-def _key(name: str) -> str:
-    # "Order Number", "order number" and "Order  number" are one marker.
-    return " ".join(name.lower().split())

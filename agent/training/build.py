@@ -24,7 +24,7 @@ from rich.console import Console
 from agent.bot.folder import BotFolder
 from agent.bot.importing.messages import DRAFT, HELDOUT, markers_in, read_heldout
 from agent.bot.pages import read_passages
-from agent.bot.schemas import OOS
+from agent.bot.schemas import OOS, marker_key
 from agent.pipeline.artifacts import (
     TUNED_ENCODER,
     fingerprints,
@@ -151,7 +151,7 @@ def _build_intents(bot: BotFolder, lazy: _LazyEncoder, fingerprint: str, progres
 def unmapped_markers(bot: BotFolder) -> list[str]:
     """One line per `{{Name}}` marker in the bot's replies that bot.yaml `placeholders` does not map
     (spellings that differ only in case or spaces are one), and one for the drafts `import` wrote."""
-    mapped = {_marker_key(name) for name in bot.config.placeholders}
+    mapped = {marker_key(name) for name in bot.config.placeholders}
     texts = [
         (n, f"template {n}", t)
         for n, spec in bot.templates.templates.items()
@@ -167,7 +167,7 @@ def unmapped_markers(bot: BotFolder) -> list[str]:
             drafts.append(owner)
             continue
         for marker in markers_in(text):
-            name = _marker_key(marker)
+            name = marker_key(marker)
             if name not in mapped:
                 spelled.setdefault(name, marker)
                 where.setdefault(name, []).append(place)
@@ -183,10 +183,6 @@ def unmapped_markers(bot: BotFolder) -> list[str]:
             "is written"
         )
     return lines
-
-
-def _marker_key(name: str) -> str:
-    return " ".join(name.lower().split())
 
 
 def _heldout_check(bot: BotFolder, lazy: _LazyEncoder, intents_print: str) -> str:

@@ -22,6 +22,7 @@ from agent.bot.importing.faq import FaqImport, plan_faq
 from agent.bot.importing.messages import HELDOUT, MessagesImport, plan_messages
 from agent.bot.importing.pages import PagesImport, plan_pages
 from agent.bot.importing.tables import read_table
+from agent.bot.schemas import marker_key
 from agent.exceptions import AgentError, DatasetError
 
 SHOWN_SKIPS = 10
@@ -71,22 +72,18 @@ def run(args: argparse.Namespace) -> int:
             f"{source}: columns {', '.join(table.columns) or 'none'}; expected `text,label[,response]` (labelled "
             "messages; --text-column/--label-column name others) or `question,answer[,id][,alternatives]` (FAQ)."
         )
-    mapped = {_marker_key(name) for name in bot.config.placeholders}
+    mapped = {marker_key(name) for name in bot.config.placeholders}
     unmapped: dict[str, int] = {}  # as first spelled -> replies holding it: {{Order Number}}, {{order number}} are one
     spelled: dict[str, str] = {}
     for marker, count in plan.markers.items():
-        if _marker_key(marker) not in mapped:
-            name = spelled.setdefault(_marker_key(marker), marker)
+        if marker_key(marker) not in mapped:
+            name = spelled.setdefault(marker_key(marker), marker)
             unmapped[name] = unmapped.get(name, 0) + count
     for line in summary(plan, unmapped, source, args.dry_run):
         print(line)
     if not args.dry_run and plan.files:
         write_checked(bot.path, plan.files)
     return 0
-
-
-def _marker_key(name: str) -> str:
-    return " ".join(name.lower().split())  # as agent/steps/placeholders.py matches them
 
 
 def summary(
