@@ -3,7 +3,7 @@
 Every key of bot.yaml is a field of `agent.config.BotConfig` or of a model under it;
 its type, default and range come from the field, its meaning from the field's
 `description` or, where it has none, the comment lines just above it in
-agent/config.py (the comments are the documentation; this keeps one copy of it).
+agent/config/ (the comments are the documentation; this keeps one copy of it).
 
     python -m agent config-reference            write docs/configuration.md
     python -m agent config-reference --check    exit 1 when the file is out of date
@@ -25,7 +25,7 @@ from agent.config import BotConfig
 HEADER = """\
 # Configuration reference
 
-Every key of a bot's `bot.yaml`, generated from `agent/config.py` by
+Every key of a bot's `bot.yaml`, generated from `agent/config/` by
 `python -m agent config-reference` (a test fails when this file is out of date).
 Only `name` is required; an unknown key is an error, so a typo never passes silently.
 
