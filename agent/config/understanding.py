@@ -22,6 +22,10 @@ class EncoderConfig(_Strict):
     # passage is ignored. Changing it makes `train` re-encode and retrain everything built on the embeddings.
     max_length: int = Field(128, ge=8, le=512)
     threads: int | None = Field(None, ge=1, description="torch CPU threads; None keeps torch's default")
+    # Embeddings kept in memory by text (most recently used first), so a text seen again is not re-encoded:
+    # `train` embeds the intent examples for the classifier and again for the help-centre pages. 0 turns it
+    # off; each entry is one vector (1.5 KB for MiniLM).
+    cache_entries: int = Field(20_000, ge=0, le=10_000_000)
 
 
 class FinetuneConfig(_Strict):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -100,11 +102,47 @@ class Encoder:
         self.dim = sum(int(model.config.hidden_size) for model in self.models)
         self.path = path
         self.fingerprint = encoder_fingerprint(self.config)
+        # Text -> embedding, least recently used first. Safe because the weights never change after loading
+        # (fine-tuning tunes a copy and loads it as another Encoder).
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()  # the HTTP server encodes from its batch thread and request threads
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Embed `texts` in batches; returns float32 array (len(texts), dim), rows of unit length."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        """Embed `texts` in batches; returns float32 array (len(texts), dim), rows of unit length.
+
+        Texts met before (up to `encoder.cache_entries` of them) are not encoded again.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}  # each new text once, with the rows it fills
+        with self._cache_lock:
+            for i, text in enumerate(texts):
+                vector = self._cache.get(text)
+                if vector is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = vector
+        if not missing:
+            return out
+        new = list(missing)
+        vectors = self._encode_uncached(new, progress)
+        for text, vector in zip(new, vectors, strict=True):
+            out[missing[text]] = vector
+        self._remember(new, vectors)
+        return out
+
+    def _remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        limit = self.config.cache_entries
+        if limit == 0:
+            return
+        with self._cache_lock:
+            for text, vector in zip(texts[-limit:], vectors[-limit:], strict=True):
+                self._cache[text] = np.array(vector)  # a copy: a view would keep its whole batch alive
+                self._cache.move_to_end(text)
+            while len(self._cache) > limit:
+                self._cache.popitem(last=False)
+
+    def _encode_uncached(self, texts: Sequence[str], progress: bool) -> np.ndarray:
         # Sorting by length keeps padding small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -18,10 +18,41 @@ def test_unit_vectors_and_similarity(encoder: Encoder) -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
 
 
-def test_batching_does_not_change_results(encoder: Encoder) -> None:
+@pytest.fixture(scope="module")
+def uncached() -> Encoder:
+    return Encoder(EncoderConfig(cache_entries=0))
+
+
+def test_batching_does_not_change_results(uncached: Encoder) -> None:
     texts = ["short", "a somewhat longer sentence about a pending transfer", "🙂 émoji and accents"]
-    alone = np.stack([encoder.encode([t])[0] for t in texts])
-    assert np.allclose(encoder.encode(texts), alone, atol=1e-5)
+    alone = np.stack([uncached.encode([t])[0] for t in texts])
+    assert np.allclose(uncached.encode(texts), alone, atol=1e-5)
+    assert not uncached._cache
+
+
+class _Counting(Encoder):
+    """The real encoder, counting the texts it actually runs through the model."""
+
+    encoded = 0
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        self.encoded += len(texts)
+        return super()._encode_batch(texts)
+
+
+def test_texts_seen_before_are_not_encoded_again_and_the_cache_is_bounded(uncached: Encoder) -> None:
+    counting = _Counting(EncoderConfig(cache_entries=3))
+    first = counting.encode(["a", "b", "a"])  # a repeated text is encoded once
+    assert counting.encoded == 2 and np.array_equal(first[0], first[2])
+    again = counting.encode(["b", "c", "a"])
+    assert counting.encoded == 3  # only "c" was new
+    assert np.allclose(again, uncached.encode(["b", "c", "a"]), atol=1e-5)
+    counting.encode(["d"])  # the cache holds 3: the least recently used ("b") goes
+    assert list(counting._cache) == ["a", "c", "d"]
+    counting.encode(["b"])
+    assert counting.encoded == 5
+    first[0] += 1.0  # what a caller does with its array never reaches the cache
+    assert np.allclose(counting.encode(["a"]), uncached.encode(["a"]), atol=1e-5)
 
 
 def test_step_writes_embeddings(encoder: Encoder) -> None:
