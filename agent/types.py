@@ -108,6 +108,14 @@ class EntityMention(BaseModel):
     score: float = 100.0  # rapidfuzz ratio; 100 for exact alias matches
 
 
+class PatternMatch(BaseModel):
+    """A detail found by its shape (bot.yaml `patterns:`, agent/steps/patterns.py): an order number, an amount."""
+
+    name: str  # the pattern's name, a slot type ("order_number")
+    value: str  # as the customer wrote it
+    personal: bool = False  # masked as `[name]` in everything kept
+
+
 class Fact(BaseModel):
     """subject --attribute--> value, from the knowledge graph."""
 
@@ -155,13 +163,17 @@ class Pending(BaseModel):
     entity_type: str
     options: list[str] = []  # entity ids the question offered; empty when it named none
 
-    def answer(self, mentions: Sequence[EntityMention]) -> EntityMention | None:
+    def answer(
+        self, mentions: Sequence[EntityMention], patterns: Sequence[PatternMatch] = ()
+    ) -> EntityMention | PatternMatch | None:
         """The entity of `mentions` that answers this question: one of its type, and one it offered if it
-        offered any ("bank transfer" does not answer "debit card or credit card?": it asks about another)."""
-        return next(
+        offered any ("bank transfer" does not answer "debit card or credit card?": it asks about another).
+        A question for a pattern slot ("what is your order number?") is answered by a match of that pattern."""
+        entity = next(
             (m for m in mentions if m.type == self.entity_type and (not self.options or m.id in self.options)),
             None,
         )
+        return entity or next((p for p in patterns if p.name == self.entity_type), None)
 
 
 class SessionState(BaseModel):
@@ -173,6 +185,7 @@ class SessionState(BaseModel):
     """
 
     slots: dict[str, str] = {}  # entity type -> entity id last named by the customer
+    values: dict[str, str] = {}  # pattern name -> the value last given ("order_number" -> "AB123456")
     pending: Pending | None = None
     fallback_count: int = 0
     last_intent: str | None = None
@@ -198,8 +211,15 @@ class SessionState(BaseModel):
         self.fallback_count += 1
         return self.fallback_count
 
-    def record(self, decision: Decision, mentions: Sequence[EntityMention], intent: IntentPrediction | None) -> None:
-        """After the policy decided: reset or keep the fallback count, note a handoff, the entities and the intent."""
+    def record(
+        self,
+        decision: Decision,
+        mentions: Sequence[EntityMention],
+        intent: IntentPrediction | None,
+        patterns: Sequence[PatternMatch] = (),
+    ) -> None:
+        """After the policy decided: reset or keep the fallback count, note a handoff, the entities, pattern
+        values and the intent."""
         if decision.source in ("faq", "template", "docs", "ask"):
             self.fallback_count = 0
         if decision.handoff:
@@ -207,6 +227,8 @@ class SessionState(BaseModel):
         # Remember what the customer named, for follow-ups ("and for the plus card?").
         for mention in mentions:
             self.slots[mention.type] = mention.id
+        for match in patterns:
+            self.values[match.name] = match.value
         if intent is not None and not intent.out_of_scope:
             self.last_intent = intent.name
 
@@ -230,6 +252,7 @@ class Trace(BaseModel):
     faq_hits: list[FaqHit] = []
     passages: list[DocHit] = []  # help-centre passages found (agent/steps/docs.py), best first
     entities: list[EntityMention] = []
+    values: list[PatternMatch] = []  # pattern slots found in the message (bot.yaml `patterns:`)
     facts: list[Fact] = []  # facts the answer used
     slots: dict[str, str] = {}
     sentiment: float = 0.0
@@ -293,6 +316,7 @@ class Turn:
     faq_hits: list[FaqHit] = field(default_factory=list)
     doc_hits: list[DocHit] = field(default_factory=list)
     graph: GraphResult = field(default_factory=GraphResult)
+    patterns: list[PatternMatch] = field(default_factory=list)
     sentiment: float = 0.0
     decision: Decision | None = None
     decoder: DecoderTrace | None = None

@@ -7,6 +7,7 @@ Unknown keys are rejected so a typo ("treshold") is an error, not a silent defau
     understanding.py   encoder, intents (and fine-tuning), FAQ, docs, graph, context, dialog, limits
     decoder.py         the decoder: training, decoding, the scratch model, a remote server
     service.py         store, persona, privacy, HTTP (rate limits, webhook), placeholders
+    patterns.py        pattern slots (order numbers, amounts, e-mail: details found by their shape)
     this module        BotConfig, all of bot.yaml, made of those
 
 docs/configuration.md lists every key (`python -m agent config-reference`).
@@ -14,6 +15,7 @@ docs/configuration.md lists every key (`python -m agent config-reference`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +23,7 @@ from pydantic import Field, model_validator
 
 from agent.config.base import _Strict
 from agent.config.decoder import DecoderConfig, DecodingConfig, RemoteDecoderConfig, ScratchModelConfig, TrainingConfig
+from agent.config.patterns import PatternConfig
 from agent.config.service import (
     HttpConfig,
     PersonaConfig,
@@ -56,6 +59,7 @@ __all__ = [
     "HttpConfig",
     "IntentConfig",
     "LimitsConfig",
+    "PatternConfig",
     "PersonaConfig",
     "PlaceholderConfig",
     "PrivacyConfig",
@@ -91,6 +95,17 @@ class BotConfig(_Strict):
     http: HttpConfig = HttpConfig()
     # `{{Name}}` markers of imported replies and FAQ answers -> what fills them (PlaceholderConfig).
     placeholders: dict[str, PlaceholderConfig] = Field(default_factory=dict)
+    # Pattern slots: name (a slot type for templates and placeholders) -> how it is found (PatternConfig).
+    patterns: dict[str, PatternConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _pattern_names(self) -> BotConfig:
+        for name in self.patterns:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(
+                    f"patterns: name '{name}' must be lowercase letters, digits and '_' (e.g. order_number)"
+                )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -91,7 +91,8 @@ class PlaceholderConfig(_Strict):
 
     `text` is fixed text ("+1 555 0100"); `fact` a graph fact as `entity_id.attribute`
     (`shop.phone`); `slot` an entity type whose entity the customer named in this
-    conversation (its name is used). A reply whose markers cannot all be filled is not sent.
+    conversation (its name is used), or a pattern of `patterns:` (the value the customer gave).
+    A reply whose markers cannot all be filled is not sent.
     """
 
     text: str | None = Field(None, min_length=1)

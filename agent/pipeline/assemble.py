@@ -21,6 +21,7 @@ from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
 from agent.steps.graph import KnowledgeGraph
 from agent.steps.intents import IntentClassifier
+from agent.steps.patterns import PatternFinder
 from agent.steps.placeholders import Placeholders
 from agent.steps.policy import Policy
 from agent.steps.responses import ResponseSelector
@@ -36,7 +37,7 @@ def load_bot(path: str | Path) -> BotFolder:
     """Read and validate every file of the bot folder at `path`, templates checked against the graph."""
     bot = read_bot(path)
     graph = KnowledgeGraph.from_spec(bot.graph, bot.config.graph)
-    problem = check_templates(bot.templates, graph)
+    problem = check_templates(bot.templates, graph, set(bot.config.patterns))
     if problem:
         raise ConfigError(f"{FILES['templates']}: {problem}")
     placeholders = Placeholders(bot.config.placeholders, graph)
@@ -47,7 +48,8 @@ def load_bot(path: str | Path) -> BotFolder:
 
 
 def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> list[Step]:
-    """The bot's pipeline: encoder, intents, FAQ, graph, sentiment, context, policy and (when enabled) decoder."""
+    """The bot's pipeline: encoder, intents, FAQ, docs, graph, patterns, sentiment, context, policy and (when
+    enabled) decoder."""
     loaded = [kind.load(bot.build_path / kind.artifact, bot.config, encoder) for kind in ARTIFACT_STEPS]
     graph = next(step for step in loaded if isinstance(step, KnowledgeGraph))
     classifier = next(step for step in loaded if isinstance(step, IntentClassifier))
@@ -59,10 +61,12 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
     responses = ResponseSelector.empty()
     if bot.responses.responses:
         responses = ResponseSelector.load(bot.build_path / ResponseSelector.artifact, bot.config, encoder)
-    engine = TemplateEngine(bot.templates, graph, responses, Placeholders(bot.config.placeholders, graph))
+    placeholders = Placeholders(bot.config.placeholders, graph)
+    engine = TemplateEngine(bot.templates, graph, responses, placeholders, set(bot.config.patterns))
     steps: list[Step] = [
         encoder,
         *loaded,
+        PatternFinder(bot.config.patterns),
         Sentiment(),
         ContextReader(encoder, classifier, graph, prior, context),
         Policy(bot.config, engine, docs),

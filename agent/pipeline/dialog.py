@@ -26,6 +26,7 @@ from agent.pipeline.messages import check_session_id, clean_message
 from agent.pipeline.privacy import Masker
 from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex
+from agent.steps.patterns import PatternFinder
 from agent.storage.store import ConversationRecord, Store, TurnRecord
 from agent.types import Reply, SessionState, Step, Turn
 
@@ -43,6 +44,7 @@ class Agent:
         self.faq = self.step(FaqIndex)
         self.store = store
         self.masker = Masker(bot.config.privacy)
+        self.patterns = self.step(PatternFinder)
         self._faq_revision: str | None = None  # the store's FAQ revision the index last matched
 
     @classmethod
@@ -162,8 +164,8 @@ class Agent:
         replies, records = [], []
         for turn in turns:
             reply = self._reply(turn)
-            # Kept data is masked (bot.yaml `privacy:`); the caller still gets the reply as written.
-            customer_text, stored = self.masker.mask(turn.text), self.masker.mask_reply(reply, turn.text)
+            # Kept data is masked (bot.yaml `privacy:`, personal `patterns:`); the caller gets the reply as written.
+            customer_text, stored = self._kept(turn, reply)
             turn.state.remember(customer_text, stored.text, self.config.dialog.history_turns)
             replies.append(reply)
             records.append(TurnRecord(customer_text=customer_text, reply=stored, state=turn.state))
@@ -171,6 +173,34 @@ class Agent:
         for reply, record in zip(replies, self.store.record(records), strict=True):
             reply.timings_ms = dict(record.timings_ms)
         return replies
+
+    def _kept(self, turn: Turn, reply: Reply) -> tuple[str, Reply]:
+        """The customer's text and the reply as they are stored: personal data masked.
+
+        Personal pattern values are masked wherever they appear, in this message and in a reply that
+        repeats one the session holds; the session state itself keeps the last value of each pattern
+        while the conversation goes on, since later replies use it.
+        """
+        stored = self.masker.mask_reply(reply, turn.text)
+        known = self.patterns.personal_values(turn.state.values)
+        if not known:
+            return self.masker.mask(turn.text), stored
+
+        def scrub(text: str) -> str:
+            return self.patterns.mask(text, known)
+
+        customer_text = self.patterns.mask(self.masker.mask(turn.text), known)
+        return customer_text, stored.model_copy(
+            update={
+                "text": scrub(stored.text),
+                "reason": scrub(stored.reason),
+                "entities": [e.model_copy(update={"surface": scrub(e.surface)}) for e in stored.entities],
+                "slots": {slot: scrub(value) for slot, value in stored.slots.items()},
+                "values": [
+                    m.model_copy(update={"value": f"[{m.name}]"}) if m.personal else m for m in stored.values
+                ],
+            }
+        )
 
     def _reply(self, turn: Turn) -> Reply:
         intent, decision = turn.intent, turn.decision
@@ -186,6 +216,7 @@ class Agent:
             faq_hits=turn.faq_hits,
             passages=turn.doc_hits,
             entities=turn.graph.entities,
+            values=turn.patterns,
             facts=decision.facts,
             slots=decision.slots,
             sentiment=turn.sentiment,

@@ -35,7 +35,7 @@ from agent.bot.schemas import OOS
 from agent.config import BotConfig
 from agent.steps.docs import DocsIndex
 from agent.steps.templates import Ask, Rendered, TemplateEngine, Unsendable
-from agent.types import Decision, IntentPrediction, Pending, SessionState, Turn
+from agent.types import Decision, IntentPrediction, PatternMatch, Pending, SessionState, Turn
 
 
 class Policy:
@@ -55,7 +55,7 @@ class Policy:
     def decide(self, turn: Turn) -> Decision:
         """Pick the answer for `turn`; records it in `turn.state` (slots, pending question, fallback count)."""
         decision = self._choose(turn, turn.state)
-        turn.state.record(decision, turn.graph.entities, turn.intent)
+        turn.state.record(decision, turn.graph.entities, turn.intent, turn.patterns)
         return decision
 
     def _choose(self, turn: Turn, state: SessionState) -> Decision:
@@ -67,11 +67,12 @@ class Policy:
 
         pending = state.take_pending()
         if pending is not None:
-            named = pending.answer(turn.graph.entities)
+            named = pending.answer(turn.graph.entities, turn.patterns)
             if named is not None:
-                slots = self.templates.fill_slots(pending.intent, turn.graph.entities, state.slots)
+                slots = self._slots(pending.intent, turn)
+                given = named.value if isinstance(named, PatternMatch) else named.name
                 decision = self._template(
-                    pending.intent, slots, turn, f"customer gave the {pending.slot} asked for ({named.name})"
+                    pending.intent, slots, turn, f"customer gave the {pending.slot} asked for ({given})"
                 )
                 decision.intent = pending.intent
                 return decision
@@ -96,7 +97,7 @@ class Policy:
                 persona.handoff, "handoff", f"strong negative sentiment ({turn.sentiment:.2f})", handoff=True
             )
         if confident and self.templates.has(intent.name):
-            slots = self.templates.fill_slots(intent.name, turn.graph.entities, state.slots)
+            slots = self._slots(intent.name, turn)
             if slots:
                 reason = f"intent {intent.name} ({why}) with {', '.join(slots)} known"
                 return self._template(intent.name, slots, turn, reason)
@@ -107,7 +108,7 @@ class Policy:
             if own_answer and best.intent is not None and best.intent != intent.name:
                 why += f"; FAQ '{best.id}' ({best.score:.2f}) is {best.intent}'s"  # the intent's own answer wins
             else:
-                filled = self.templates.placeholders.fill(best.answer, state.slots)
+                filled = self.templates.placeholders.fill(best.answer, state.slots, self._values(turn))
                 if filled.ok:
                     return Decision(filled.text, "faq", f"FAQ '{best.id}' matched with score {best.score:.2f}")
                 why += f"; FAQ '{best.id}' not sent: {', '.join(filled.missing)}"
@@ -141,10 +142,19 @@ class Policy:
         """
         reason = f"customer asked for a person ({intent})"
         if self.templates.has(intent):
-            result = self.templates.render(intent, {}, turn.embedding, turn.state.slots)
+            result = self.templates.render(intent, {}, turn.embedding, turn.state.slots, self._values(turn))
             if isinstance(result, Rendered):
                 return Decision(result.text, "handoff", reason, facts=result.facts, handoff=True)
         return Decision(self.config.persona.handoff, "handoff", reason, handoff=True)
+
+    def _slots(self, intent: str, turn: Turn) -> dict[str, str]:
+        state = turn.state
+        return self.templates.fill_slots(intent, turn.graph.entities, state.slots, turn.patterns, state.values)
+
+    @staticmethod
+    def _values(turn: Turn) -> dict[str, str]:
+        """Pattern values known at this turn: the session's, then this message's."""
+        return {**turn.state.values, **{match.name: match.value for match in turn.patterns}}
 
     def _tie_broken(self, turn: Turn) -> IntentPrediction | None:
         """The runner-up intent, when it is within `faq_tiebreak` of the best and owns the best FAQ hit."""
@@ -166,7 +176,7 @@ class Policy:
 
     def _template(self, intent: str, slots: dict[str, str], turn: Turn, reason: str) -> Decision:
         state = turn.state
-        result = self.templates.render(intent, slots, turn.embedding, state.slots)
+        result = self.templates.render(intent, slots, turn.embedding, state.slots, self._values(turn))
         if isinstance(result, Unsendable):
             return self._fallback(
                 state, self.config.persona.clarify, f"{reason}; not sent: {', '.join(result.missing)}"
