@@ -17,6 +17,7 @@ is masked: the bank's phone number in an answer stays.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ SECRET_MASK = "[secret]"
 PHONE_MASK = "[phone]"
 
 Finder = Callable[[str], list[pii.Span]]
+SCANS_KEPT = 256  # texts whose scan is remembered (a batch of turns, each masked and then looked for in its reply)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -65,6 +67,9 @@ class Masker:
             regions = list(config.phone_regions)
             rules.append((lambda text: pii.phones(text, regions), PHONE_MASK))
         self._rules = rules
+        # A turn masks the customer's text, then looks for it in the reply (and replay does both again):
+        # the scan of a text is kept for the next few calls instead of being redone.
+        self._scan = functools.lru_cache(maxsize=SCANS_KEPT)(self._apply)
 
     @property
     def active(self) -> bool:
@@ -72,13 +77,11 @@ class Masker:
 
     def mask(self, text: str) -> str:
         """`text` with every enabled kind of personal data replaced by its placeholder."""
-        return self._apply(text, [])
+        return self._scan(text)[0]
 
     def found(self, text: str) -> list[tuple[str, str]]:
         """The (original, placeholder) pairs `mask` would replace in `text`, in the order they were found."""
-        pairs: list[tuple[str, str]] = []
-        self._apply(text, pairs)
-        return pairs
+        return list(self._scan(text)[1])
 
     def mask_reply(self, reply: Reply, customer_text: str) -> Reply:
         """A copy of `reply` safe to keep: what the customer gave away is masked wherever the reply or its
@@ -101,7 +104,9 @@ class Masker:
         pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
         return lambda text: pattern.sub(lambda match: pairs[match.group()], text)
 
-    def _apply(self, text: str, pairs: list[tuple[str, str]]) -> str:
+    def _apply(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The masked text and the (original, placeholder) pairs replaced in it."""
+        pairs: list[tuple[str, str]] = []
         for finder, placeholder in self._rules:
             spans = finder(text)
             if not spans:
@@ -112,7 +117,7 @@ class Masker:
                 pairs.append((text[start:end], placeholder))
                 last = end
             text = "".join(pieces) + text[last:]
-        return text
+        return text, tuple(pairs)
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
