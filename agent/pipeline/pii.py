@@ -11,10 +11,13 @@
     phones(text, regions)  what libphonenumber's matcher finds valid: national formats of `regions`, and any
                            country's after + or 00 (amounts, order numbers and dates are not valid numbers)
 
-`agent.pipeline.privacy.Masker` replaces the spans with placeholders, kind by kind.
+`agent.pipeline.privacy.Masker` replaces the spans with placeholders, kind by kind. The checks
+are maintained libraries' (python-stdnum for IBANs and Luhn, libphonenumber's matcher for
+phones); Presidio is not used, as its recognisers need spaCy models downloaded at run time.
 Every pattern is bounded (no nested unbounded repetition) and every candidate is checked
 on at most a few dozen characters, so the cost grows linearly with the message
-(tests/pipeline/test_privacy.py doubles adversarial messages to check it).
+(tests/pipeline/test_privacy.py masks adversarial messages of 250 and 2,000 characters to
+check it). libphonenumber looks at no more than MAX_PHONE_TRIES candidates in one text.
 """
 
 from __future__ import annotations
@@ -138,6 +141,7 @@ def _iban_length(candidate: str) -> range:
 
 
 def ibans(text: str) -> list[Span]:
+    """IBANs whose country format and mod-97 checksum hold (python-stdnum)."""
     return list(_checked(IBAN_CANDIDATE, text, stdnum_iban.is_valid, _iban_length, " "))
 
 
@@ -146,10 +150,12 @@ def _card_valid(candidate: str) -> bool:
 
 
 def cards(text: str) -> list[Span]:
+    """Card numbers that pass the Luhn check, unbroken or grouped by one kind of separator."""
     return list(_checked(CARD_CANDIDATE, text, _card_valid, lambda _: CARD_LENGTHS, " ./-"))
 
 
 def emails(text: str) -> list[Span]:
+    """E-mail addresses."""
     return [match.span() for match in EMAIL.finditer(text)]
 
 
@@ -165,14 +171,17 @@ def _plausible(date: str) -> bool:
 
 
 def birth_dates(text: str) -> list[Span]:
+    """Dates after the words that make them a date of birth (the words themselves stay)."""
     return [match.span("date") for match in BIRTH_DATE.finditer(text) if _plausible(match.group("date"))]
 
 
 def dates(text: str) -> list[Span]:
+    """Every date with a year (for `privacy.mask_dates: all`)."""
     return [match.span() for match in DATE.finditer(text) if _plausible(match.group())]
 
 
 def secrets(text: str) -> list[Span]:
+    """What follows a secret's name: 3-12 digits after a PIN's or code's, a non-complaint word after a password's."""
     spans = [match.span("secret") for match in DIGIT_SECRET.finditer(text)]
     for match in WORD_SECRET.finditer(text):
         start, end = match.span("secret")
@@ -181,10 +190,11 @@ def secrets(text: str) -> list[Span]:
         word = text[start:end].strip("\"'“‘”’").lower()
         if word and word not in NOT_SECRETS:
             spans.append((start, end))
-    return sorted(spans)
+    return _disjoint(sorted(spans))
 
 
 def phones(text: str, regions: list[str]) -> list[Span]:
+    """Phone numbers libphonenumber finds valid, national ones read as numbers of any of `regions`."""
     spans: set[Span] = set()
     for region in regions:
         matcher = phonenumbers.PhoneNumberMatcher(
