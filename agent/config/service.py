@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+import phonenumbers
+from pydantic import Field, field_validator, model_validator
 
 from agent.config.base import _Strict
 
@@ -41,12 +43,37 @@ class PersonaConfig(_Strict):
 
 
 class PrivacyConfig(_Strict):
-    """What is masked in messages before anything is stored or logged (the reply itself still sees it)."""
+    """What is masked in messages before anything is stored, logged or written by replay (the reply still sees it).
 
-    mask_cards: bool = True  # Luhn-valid runs of 13-19 digits (spaces or dashes allowed between digits)
+    Each kind becomes a placeholder: [iban], [card], [email], [dob] (or [date]), [secret], [phone]
+    (agent/pipeline/pii.py finds them; README.md, "Privacy").
+    """
+
+    mask_cards: bool = True  # Luhn-valid card numbers of 13-19 digits, unbroken or grouped by spaces, - . or /
+    # IBANs of any country, with or without spaces, when their country format and mod-97 checksum hold.
+    mask_ibans: bool = True
     # E-mail addresses (name@example.com) become [email] in what is stored and logged.
     mask_emails: bool = True
-    mask_phones: bool = True  # 9-15 digits, or 7-15 after a leading + or 00
+    # Phone numbers that libphonenumber finds valid: in the `phone_regions` national formats, or any
+    # country's after + or 00. Amounts, order numbers and dates stay.
+    mask_phones: bool = True
+    # Where customers' national phone numbers come from (ISO 3166 codes); + or 00 numbers are found whatever these.
+    phone_regions: list[str] = Field(default_factory=lambda: ["GB"], min_length=1)
+    # What follows "password", "passcode", "PIN", "CVV", "security code", "memorable word"...: the phrase
+    # stays ("my pin is [secret]") so the turn can still be read.
+    mask_secrets: bool = True
+    # birth: dates after "born", "date of birth", "DOB", "birthday" become [dob]; all: every date with a year
+    # too ([date]; dates of payments then go as well); none: dates stay.
+    mask_dates: Literal["birth", "all", "none"] = "birth"
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str]) -> list[str]:
+        upper = [region.upper() for region in regions]
+        unknown = [region for region in upper if region not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown phone region {unknown[0]!r}; expected ISO 3166 codes such as GB, US, DE")
+        return upper
 
 
 class RateLimitConfig(_Strict):

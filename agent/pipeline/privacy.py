@@ -1,63 +1,48 @@
-"""Masking personal data (card numbers, e-mail addresses, phone numbers) before it is stored or logged.
+"""Masking personal data before it is stored, logged or written by replay (bot.yaml `privacy:`).
 
     masker = Masker(PrivacyConfig())
-    masker.mask("my card 4111 1111 1111 1111, mail me at ann@example.com")
-    # -> "my card [card], mail me at [email]"
+    masker.mask("my card 4111.1111.1111.1111, IBAN GB82 WEST 1234 5698 7654 32, my pin is 4821")
+    # -> "my card [card], IBAN [iban], my pin is [secret]"
 
 The pipeline answers from the customer's original words; only what is kept
-(the transcript, the session history, the trace) goes through the masker. In the
-bot's own reply only what the customer wrote is masked (the bank's phone number stays).
-Card numbers are masked only when they pass the Luhn check, so order numbers
-and amounts stay readable; phone numbers need enough digits not to be a date.
+(the transcript, the session history, the trace, replay's results and reports)
+goes through the masker. Kinds are masked in a fixed order, each on the text the
+previous ones left, so an IBAN's digits are never read as a phone number:
+IBANs, cards, e-mails, dates, secrets, phones (agent/pipeline/pii.py finds each).
+Placeholders hold no digits, so masking masked text changes nothing.
+
+In the bot's own reply (and everywhere in its trace) only what the customer wrote
+is masked: the bank's phone number in an answer stays.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import Any
+
+from stdnum import luhn
 
 from agent.config import PrivacyConfig
+from agent.pipeline import pii
 from agent.types import Reply
 
+IBAN_MASK = "[iban]"
 CARD_MASK = "[card]"
 EMAIL_MASK = "[email]"
+BIRTH_DATE_MASK = "[dob]"
+DATE_MASK = "[date]"
+SECRET_MASK = "[secret]"
 PHONE_MASK = "[phone]"
 
-# 13-19 digits, optionally split by single spaces or dashes ("4111 1111 1111 1111"), not inside a longer number.
-CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-# An optional + or 00, an optional bracket, then digits with spaces, dots, dashes or brackets between them.
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().-]{5,24}\d(?!\w)")
-DIGIT = re.compile(r"\d")
-MIN_PHONE_DIGITS = 9  # shorter plain numbers are amounts, dates or references
-MIN_INTERNATIONAL_DIGITS = 7  # after + or 00 a short number is still a phone number
-MAX_PHONE_DIGITS = 15  # E.164
+Finder = Callable[[str], list[pii.Span]]
+SCANS_KEPT = 256  # texts whose scan is remembered (a batch of turns, each masked and then looked for in its reply)
 
 
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn checksum that every payment card number carries."""
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        value = int(char)
-        if i % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def _card(match: re.Match[str]) -> str:
-    digits = "".join(DIGIT.findall(match.group()))
-    return CARD_MASK if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group()
-
-
-def _phone(match: re.Match[str]) -> str:
-    text = match.group()
-    digits = len(DIGIT.findall(text))
-    international = text.startswith(("+", "00"))
-    least = MIN_INTERNATIONAL_DIGITS if international else MIN_PHONE_DIGITS
-    return PHONE_MASK if least <= digits <= MAX_PHONE_DIGITS else text
+    return luhn.is_valid(digits)
 
 
 class Masker:
@@ -65,53 +50,82 @@ class Masker:
 
     def __init__(self, config: PrivacyConfig) -> None:
         self.config = config
+        rules: list[tuple[Finder, str]] = []
+        if config.mask_ibans:  # before cards and phones: an IBAN holds long runs of digits
+            rules.append((pii.ibans, IBAN_MASK))
+        if config.mask_cards:  # before phones: a card number is also a long run of digits
+            rules.append((pii.cards, CARD_MASK))
+        if config.mask_emails:
+            rules.append((pii.emails, EMAIL_MASK))
+        if config.mask_dates != "none":  # before phones and secrets: 12.03.1985 is neither
+            rules.append((pii.birth_dates, BIRTH_DATE_MASK))
+        if config.mask_dates == "all":
+            rules.append((pii.dates, DATE_MASK))
+        if config.mask_secrets:
+            rules.append((pii.secrets, SECRET_MASK))
+        if config.mask_phones:
+            regions = list(config.phone_regions)
+            rules.append((lambda text: pii.phones(text, regions), PHONE_MASK))
+        self._rules = rules
+        # A turn masks the customer's text, then looks for it in the reply (and replay does both again):
+        # the scan of a text is kept for the next few calls instead of being redone.
+        self._scan = functools.lru_cache(maxsize=SCANS_KEPT)(self._apply)
 
     @property
     def active(self) -> bool:
-        return self.config.mask_cards or self.config.mask_emails or self.config.mask_phones
+        return bool(self._rules)
 
     def mask(self, text: str) -> str:
         """`text` with every enabled kind of personal data replaced by its placeholder."""
-        return self._apply(text, [])
+        return self._scan(text)[0]
 
     def found(self, text: str) -> list[tuple[str, str]]:
-        """The (original, placeholder) pairs `mask` would replace in `text`."""
-        pairs: list[tuple[str, str]] = []
-        self._apply(text, pairs)
-        return pairs
+        """The (original, placeholder) pairs `mask` would replace in `text`, in the order they were found."""
+        return list(self._scan(text)[1])
 
     def mask_reply(self, reply: Reply, customer_text: str) -> Reply:
-        """A copy of `reply` safe to store: what the customer gave away is masked wherever the reply repeats it.
+        """A copy of `reply` safe to keep: what the customer gave away is masked wherever the reply or its
+        trace repeats it (the text, entity surfaces, the decoder's draft, reasons, context notes).
 
         The bot's own words (the bank's phone number in an answer) are not the customer's data and stay.
         """
-        pairs = self.found(customer_text) if self.active else []
-        if not pairs:
+        scrub = self.scrubber(customer_text)
+        if scrub is None:
             return reply
+        return Reply.model_validate(_map_strings(reply.model_dump(), scrub))
 
-        def scrub(text: str) -> str:
-            for original, placeholder in pairs:
-                text = text.replace(original, placeholder)
-            return text
+    def scrubber(self, customer_text: str) -> Callable[[str], str] | None:
+        """A function masking, in any text, what `customer_text` gave away; None when it gave nothing away."""
+        pairs = dict(self.found(customer_text)) if self.active else {}
+        if not pairs:
+            return None
+        # Longest first, and only as whole words: the customer's PIN "4821" is not masked inside "£14,821".
+        alternatives = "|".join(re.escape(original) for original in sorted(pairs, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        return lambda text: pattern.sub(lambda match: pairs[match.group()], text)
 
-        entities = [e.model_copy(update={"surface": scrub(e.surface)}) for e in reply.entities]
-        return reply.model_copy(update={"text": scrub(reply.text), "entities": entities})
+    def _apply(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The masked text and the (original, placeholder) pairs replaced in it."""
+        pairs: list[tuple[str, str]] = []
+        for finder, placeholder in self._rules:
+            spans = finder(text)
+            if not spans:
+                continue
+            pieces, last = [], 0
+            for start, end in spans:
+                pieces += [text[last:start], placeholder]
+                pairs.append((text[start:end], placeholder))
+                last = end
+            text = "".join(pieces) + text[last:]
+        return text, tuple(pairs)
 
-    def _apply(self, text: str, pairs: list[tuple[str, str]]) -> str:
-        def keep(rule: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
-            def replace(match: re.Match[str]) -> str:
-                out = rule(match)
-                if out != match.group():
-                    pairs.append((match.group(), out))
-                return out
 
-            return replace
-
-        # Cards first: a card number is also a long run of digits the phone rule would take.
-        if self.config.mask_cards:
-            text = CARD.sub(keep(_card), text)
-        if self.config.mask_emails:
-            text = EMAIL.sub(keep(lambda _: EMAIL_MASK), text)
-        if self.config.mask_phones:
-            text = PHONE.sub(keep(_phone), text)
-        return text
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` (a dump of a model: dicts, lists, strings, numbers) with `change` applied to every string value."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: _map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_map_strings(item, change) for item in value]
+    return value

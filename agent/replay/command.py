@@ -23,6 +23,7 @@ from typing import Any, Literal
 from agent.bot.schemas import LoggedConversation
 from agent.exceptions import DatasetError, ReplayError
 from agent.pipeline.assemble import load_bot
+from agent.pipeline.privacy import Masker
 from agent.replay.html import write_html
 from agent.replay.inputs import drop_unreplayable, load_input
 from agent.replay.manifest import Manifest, Segment, now
@@ -147,7 +148,8 @@ def run_replay(options: ReplayOptions, warn: Callable[[str], None] | None = None
     outcome = ReplayOutcome(stats=stats, skipped_already_done=len(done), problems=problems)
     if stats.interrupted:
         return outcome
-    outcome.report = build_report(out, previous=options.compare, problems=problems, manifest=manifest)
+    masker = Masker(bot.config.privacy)  # the report's texts, like results.jsonl, as the replay store keeps them
+    outcome.report = build_report(out, previous=options.compare, problems=problems, manifest=manifest, masker=masker)
     outcome.report_paths = [write_report(out, outcome.report), write_html(out, outcome.report)]
     return outcome
 

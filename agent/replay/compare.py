@@ -6,6 +6,8 @@ and this one gets wrong, or, without a verdict from the label, when the bot
 used to answer (FAQ, template, decoder, a question) and now falls back or
 hands over; the reverse is an *improvement*; anything else is a plain change.
 Regressions are listed first, because that is what blocks a release.
+The listed turns are masked by the bot's `privacy:` rules, so a previous run
+written unmasked (by an older version) shows nothing in clear.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from agent.pipeline.privacy import Masker
 from agent.replay.results import TurnResult, read_results
 
 MAX_LISTED = 500
@@ -48,13 +51,15 @@ def classify(before: _Seen, after: _Seen) -> str | None:
     return "changed"
 
 
-def compare_runs(current: Path, previous: Path) -> dict[str, Any]:
-    """Turn-by-turn differences between the replay in `current` and the one in `previous`."""
+def compare_runs(current: Path, previous: Path, masker: Masker | None = None) -> dict[str, Any]:
+    """Turn-by-turn differences between the replay in `current` and the one in `previous` (listed turns masked
+    by `masker` when given)."""
     before = {(row.conversation_id, row.customer_turn): _seen(row) for row in read_results(previous)}
     counts = {"regression": 0, "improvement": 0, "changed": 0}
     compared = only_current = intent_changed = source_changed = 0
     labelled = right_before = right_now = 0
     changes: list[dict[str, Any]] = []
+    previous_texts: dict[tuple[str, int], str] = {}  # what the previous run's line says the customer wrote
     matched: set[tuple[str, int]] = set()
     for row in read_results(current):
         key = (row.conversation_id, row.customer_turn)
@@ -73,6 +78,7 @@ def compare_runs(current: Path, previous: Path) -> dict[str, Any]:
         kind = classify(old, new)
         if kind is None:
             continue
+        previous_texts[(row.conversation_id, row.turn)] = old.text
         counts[kind] += 1
         intent_changed += old.intent != new.intent
         source_changed += old.source != new.source
@@ -98,6 +104,9 @@ def compare_runs(current: Path, previous: Path) -> dict[str, Any]:
             }
         )
     changes.sort(key=lambda c: (KIND_ORDER[c["kind"]], c["conversation_id"], c["turn"]))
+    if masker is not None:
+        for change in changes[:MAX_LISTED]:
+            _mask_change(change, previous_texts[(change["conversation_id"], change["turn"])], masker)
     return {
         "previous": str(previous),
         "compared_turns": compared,
@@ -114,3 +123,12 @@ def compare_runs(current: Path, previous: Path) -> dict[str, Any]:
         "turns": changes[:MAX_LISTED],
         "listed": min(len(changes), MAX_LISTED),
     }
+
+
+def _mask_change(change: dict[str, Any], previous_text: str, masker: Masker) -> None:
+    """Mask a listed change in place: the customer's text, and each reply where it repeats that text."""
+    for side, text in (("previous", previous_text), ("current", change["text"])):
+        scrub = masker.scrubber(text)
+        if scrub is not None:
+            change[side]["reply"] = scrub(change[side]["reply"])
+    change["text"] = masker.mask(change["text"])

@@ -7,6 +7,10 @@ intent or source changed are listed too (`agent.replay.compare`).
 
 Latency is each turn's share of its batched call (`timings_ms.total`), the
 cost per turn at replay throughput, not the wait a single live customer sees.
+
+The texts the report lists (confusion examples, the slowest turns, the changes)
+are masked by the bot's `privacy:` rules when a masker is given, as replay does:
+results.jsonl is masked already, but a run written by an older version is not.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import heapq
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.pipeline.privacy import Masker
 from agent.replay.compare import compare_runs
 from agent.replay.manifest import Manifest
 from agent.replay.results import TurnResult, read_results
@@ -102,8 +108,11 @@ def build_report(
     previous: Path | None = None,
     problems: list[str] | None = None,
     manifest: Manifest | None = None,
+    masker: Masker | None = None,
 ) -> dict[str, Any]:
-    """The report of the replay in `folder` (its results.jsonl), optionally compared with `previous`."""
+    """The report of the replay in `folder` (its results.jsonl), optionally compared with `previous`;
+    the texts it lists are masked by `masker` when given."""
+    mask = masker.mask if masker is not None else _unchanged
     tally = _Tally()
     for row in read_results(folder):
         tally.add(row)
@@ -117,7 +126,7 @@ def build_report(
             "labelled_turns": tally.labelled,
             "skipped_input": len(problems),
         },
-        "intents": _intents(tally),
+        "intents": _intents(tally, mask),
         "rates": {
             "fallback": round(tally.sources.get("fallback", 0) / turns, 4),
             "handoff": round(tally.handoffs / turns, 4),
@@ -135,7 +144,7 @@ def build_report(
             {
                 "conversation_id": row.conversation_id,
                 "turn": row.turn,
-                "text": row.text,
+                "text": mask(row.text),
                 "latency_ms": row.latency_ms,
                 "source": row.source,
                 "batch_size": row.batch_size,
@@ -145,7 +154,7 @@ def build_report(
         "input_problems": problems[:200],
     }
     if previous is not None:
-        report["changes"] = compare_runs(folder, previous)
+        report["changes"] = compare_runs(folder, previous, masker)
     return report
 
 
@@ -165,7 +174,11 @@ def _run_info(manifest: Manifest | None) -> dict[str, Any]:
     }
 
 
-def _intents(tally: _Tally) -> dict[str, Any]:
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _intents(tally: _Tally, mask: Callable[[str], str]) -> dict[str, Any]:
     per_intent = [
         {"intent": name, "support": support, "correct": ok, "accuracy": round(ok / support, 4)}
         for name, (support, ok) in tally.per_intent.items()
@@ -187,7 +200,7 @@ def _intents(tally: _Tally) -> dict[str, Any]:
                 "gold": gold,
                 "predicted": predicted,
                 "count": count,
-                "example": tally.confusion_example[(gold, predicted)],
+                "example": mask(tally.confusion_example[(gold, predicted)]),
             }
             for (gold, predicted), count in sorted(tally.confusions.items(), key=lambda kv: (-kv[1], kv[0]))[
                 :TOP_CONFUSIONS

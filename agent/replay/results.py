@@ -6,6 +6,11 @@ kill the file holds whole conversations, plus at worst one torn line at the
 end; `ResultsFile.open(resume=True)` drops that tail and any conversation
 without all its turns, and returns the ids that are done, which the runner
 skips. A conversation is therefore never replayed twice nor half-recorded.
+
+Every line is masked by the bot's `privacy:` rules as replay's store is, with the
+same placeholders: the customer's text as the store keeps it, the reply and its
+trace wherever they repeat the customer's data, and the logged agent reply whole
+(a person may have typed anything in it, the bank's numbers included).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.bot.schemas import CustomerTurn
 from agent.exceptions import ReplayError
+from agent.pipeline.privacy import Masker
 from agent.types import ContextReading, Reply
 
 RESULTS_FILE = "results.jsonl"
@@ -58,21 +64,24 @@ class TurnResult(BaseModel):
         reply: Reply,
         batch_size: int,
         batch_ms: float,
+        masker: Masker,
     ) -> TurnResult:
+        """The line of one answered turn, masked by `masker` (the bot's `privacy:` rules)."""
+        reply = masker.mask_reply(reply, turn.text)
         decoder = reply.decoder.model_dump(mode="json") if reply.decoder is not None else None
         return cls(
             conversation_id=conversation_id,
             turn=turn.index,
             customer_turn=ordinal,
             customer_turns=total,
-            text=turn.text,
+            text=masker.mask(turn.text),
             gold_intent=turn.gold_intent,
             intent=reply.intent,
             confidence=reply.confidence,
             source=reply.source,
             reason=reply.reason,
             reply=reply.text,
-            logged_reply=turn.logged_reply,
+            logged_reply=masker.mask(turn.logged_reply) if turn.logged_reply is not None else None,
             handoff=reply.handoff,
             faq_id=reply.faq_hits[0].id if reply.faq_hits else None,
             decoder=decoder,

@@ -101,6 +101,7 @@ class LocalEngine:
                         reply,
                         batch_size=len(messages),
                         batch_ms=elapsed_ms,
+                        masker=self.agent.masker,  # the lines are masked as the replay store is
                     )
                 )
             step = ReplayStep(turns=len(messages), finished=[item.rows for item in flight if item.done])
