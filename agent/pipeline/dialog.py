@@ -177,30 +177,13 @@ class Agent:
     def _kept(self, turn: Turn, reply: Reply) -> tuple[str, Reply]:
         """The customer's text and the reply as they are stored: personal data masked.
 
-        Personal pattern values are masked wherever they appear, in this message and in a reply that
+        Personal pattern values are masked too, in this message and wherever the reply or its trace
         repeats one the session holds; the session state itself keeps the last value of each pattern
         while the conversation goes on, since later replies use it.
         """
-        stored = self.masker.mask_reply(reply, turn.text)
         known = self.patterns.personal_values(turn.state.values)
-        if not known:
-            return self.masker.mask(turn.text), stored
-
-        def scrub(text: str) -> str:
-            return self.patterns.mask(text, known)
-
         customer_text = self.patterns.mask(self.masker.mask(turn.text), known)
-        return customer_text, stored.model_copy(
-            update={
-                "text": scrub(stored.text),
-                "reason": scrub(stored.reason),
-                "entities": [e.model_copy(update={"surface": scrub(e.surface)}) for e in stored.entities],
-                "slots": {slot: scrub(value) for slot, value in stored.slots.items()},
-                "values": [
-                    m.model_copy(update={"value": f"[{m.name}]"}) if m.personal else m for m in stored.values
-                ],
-            }
-        )
+        return customer_text, self.masker.mask_reply(reply, turn.text, known)
 
     def _reply(self, turn: Turn) -> Reply:
         intent, decision = turn.intent, turn.decision

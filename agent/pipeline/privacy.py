@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stdnum import luhn
@@ -83,20 +83,23 @@ class Masker:
         """The (original, placeholder) pairs `mask` would replace in `text`, in the order they were found."""
         return list(self._scan(text)[1])
 
-    def mask_reply(self, reply: Reply, customer_text: str) -> Reply:
+    def mask_reply(self, reply: Reply, customer_text: str, also: Mapping[str, str] | None = None) -> Reply:
         """A copy of `reply` safe to keep: what the customer gave away is masked wherever the reply or its
         trace repeats it (the text, entity surfaces, the decoder's draft, reasons, context notes).
 
-        The bot's own words (the bank's phone number in an answer) are not the customer's data and stay.
+        `also` maps more of the customer's data to its mask: the personal pattern values the conversation
+        holds from earlier turns (agent/steps/patterns.py). The bot's own words (the bank's phone number
+        in an answer) are not the customer's data and stay.
         """
-        scrub = self.scrubber(customer_text)
+        scrub = self.scrubber(customer_text, also)
         if scrub is None:
             return reply
         return Reply.model_validate(_map_strings(reply.model_dump(), scrub))
 
-    def scrubber(self, customer_text: str) -> Callable[[str], str] | None:
-        """A function masking, in any text, what `customer_text` gave away; None when it gave nothing away."""
-        pairs = dict(self.found(customer_text)) if self.active else {}
+    def scrubber(self, customer_text: str, also: Mapping[str, str] | None = None) -> Callable[[str], str] | None:
+        """A function masking, in any text, what `customer_text` gave away (and each key of `also`, by its
+        value); None when there is nothing to mask."""
+        pairs = {**(also or {}), **(dict(self.found(customer_text)) if self.active else {})}
         if not pairs:
             return None
         # Longest first, and only as whole words: the customer's PIN "4821" is not masked inside "£14,821".

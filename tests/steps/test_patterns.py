@@ -91,7 +91,7 @@ def _order_bot(folder: Path) -> Path:
     templates = copy.deepcopy(TINY_TEMPLATES)
     templates["templates"]["track_order"] = {
         "slots": {"order": {"type": "order_number", "required": True, "ask": "What is your order number?"}},
-        "text": "Order {order} is on its way; the receipt went to {{Email}}.",
+        "text": "Order {order} is on its way; the receipt went to {{Email}}. Questions: help@tiny.example",
     }
     config = {
         "name": "Tiny bot",
@@ -111,7 +111,10 @@ def test_a_pattern_slot_is_asked_for_then_filled_and_kept_over_turns(tmp_path: P
         assert first.source == "ask" and first.text == "What is your order number?"
         second = agent.respond("c1", "it's AB123456")
         assert second.source == "template" and second.intent == "track_order"
-        assert second.text == "Order AB123456 is on its way; the receipt went to ann@example.com."
+        assert (
+            second.text
+            == "Order AB123456 is on its way; the receipt went to ann@example.com. Questions: help@tiny.example"
+        )
         assert [(m.name, m.value) for m in second.values] == [("order_number", "AB123456")]
         # The e-mail is personal: kept for the conversation's replies, masked in what is stored.
         stored = agent.conversation("c1")
@@ -121,6 +124,7 @@ def test_a_pattern_slot_is_asked_for_then_filled_and_kept_over_turns(tmp_path: P
         )
         assert "ann@example.com" not in kept and "[email]" in kept
         assert "AB123456" in kept  # not personal
+        assert "help@tiny.example" in kept  # the bot's own words are not the customer's data
     finally:
         agent.close()
 
