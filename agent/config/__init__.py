@@ -7,6 +7,7 @@ Unknown keys are rejected so a typo ("treshold") is an error, not a silent defau
     understanding.py   encoder, intents (and fine-tuning), FAQ, docs, graph, context, dialog, limits
     decoder.py         the decoder: training, decoding, the scratch model, a remote server
     service.py         store, persona, privacy, HTTP (rate limits, webhook), placeholders
+    widget.py          the web chat widget: title, colours, position
     this module        BotConfig, all of bot.yaml, made of those
 
 docs/configuration.md lists every key (`python -m agent config-reference`).
@@ -41,6 +42,7 @@ from agent.config.understanding import (
     IntentConfig,
     LimitsConfig,
 )
+from agent.config.widget import WidgetConfig
 
 __all__ = [
     "BotConfig",
@@ -65,6 +67,7 @@ __all__ = [
     "StoreConfig",
     "TrainingConfig",
     "WebhookConfig",
+    "WidgetConfig",
 ]
 
 
@@ -89,6 +92,7 @@ class BotConfig(_Strict):
     decoder: DecoderConfig = DecoderConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     http: HttpConfig = HttpConfig()
+    widget: WidgetConfig = WidgetConfig()  # the web chat widget (/widget.js, /widget)
     # `{{Name}}` markers of imported replies and FAQ answers -> what fills them (PlaceholderConfig).
     placeholders: dict[str, PlaceholderConfig] = Field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from agent.http.metrics import Metrics, MetricsMiddleware
 from agent.http.ratelimit import RateLimiter
 from agent.http.routes import Services, build_router
 from agent.http.webhook import WebhookSender
+from agent.http.widget import build_widget_router
 from agent.pipeline.dialog import Agent
 from agent.storage.arrival import ArrivalTickets
 from agent.storage.handoffs import HandoffClaims
@@ -77,6 +78,7 @@ def create_app(
     app.state.services = services
     install_error_handlers(app, agent.config.limits.max_message_chars)
     app.include_router(build_router(services))
+    app.include_router(build_widget_router(agent.config))  # /widget, /widget.js, /v1/widget/config
     # Last added runs first: metrics see every request, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
