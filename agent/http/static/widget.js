@@ -395,6 +395,8 @@
       const onPrimary = o.color ? contrastText(o.color) : (c && c.text_on_primary) || contrastText(primary);
       this.host.style.setProperty("--saw-primary", primary);
       this.host.style.setProperty("--saw-on-primary", onPrimary);
+      // The focus ring is the main colour where that shows on white, else dark: always visible.
+      this.host.style.setProperty("--saw-ring", onPrimary === "#ffffff" ? primary : "#1d2330");
       if (c) {
         this.host.style.setProperty("--saw-bot-bg", c.bot_bubble_color);
         this.host.style.setProperty("--saw-bot-fg", c.text_on_bot_bubble);
@@ -449,6 +451,7 @@
         this.save({ open });
       }
       if (open) {
+        this.onInput(); // the message box can size itself only once it is shown
         if (focus) this.input.focus();
         if (!this.started && this.config) this.start();
       } else if (this.launcher) {
@@ -585,8 +588,11 @@
     onInput() {
       const limit = this.config ? this.config.max_message_chars : Infinity;
       const n = chars(this.input.value);
+      // Grow with the text up to five lines or so (scrollHeight leaves out the 1px borders).
       this.input.style.setProperty("height", "auto");
-      this.input.style.setProperty("height", `${Math.min(this.input.scrollHeight, 140)}px`);
+      const needed = this.input.scrollHeight; // 0 while the panel is hidden: keep the stylesheet's height then
+      if (needed) this.input.style.setProperty("height", `${Math.min(needed + 2, 140)}px`);
+      else this.input.style.removeProperty("height");
       const over = n > limit;
       this.count.hidden = !(n > limit * 0.8);
       this.count.textContent = this.count.hidden ? "" : `${fmt.format(n)} / ${fmt.format(limit)}`;
@@ -596,13 +602,14 @@
 
     async send() {
       const text = this.input.value.trim();
-      if (!text || this.busy || this.sendButton.disabled) return;
+      if (!text || this.busy) return;
       const limit = this.config ? this.config.max_message_chars : Infinity;
       if (chars(text) > limit) {
         this.showError({ kind: "too_long", length: chars(text) });
         this.input.focus();
         return;
       }
+      if (this.sendButton.disabled) return; // waiting out a rate limit, or no conversation to send to
       if (!this.conversation) {
         await this.open();
         if (!this.conversation) return;
@@ -881,6 +888,7 @@
       const label = this.sendButton.querySelector("span:last-child");
       const tick = () => {
         const left = Math.ceil((this.waitUntil - Date.now()) / 1000);
+        this.sendButton.classList.toggle("saw-waiting", left > 0);
         if (left > 0) {
           this.sendButton.disabled = true;
           label.textContent = `Wait ${left} s`;
