@@ -85,6 +85,16 @@ def check_storage(config: RateLimitConfig) -> None:
         )
 
 
+def storage_warning(config: RateLimitConfig, workers: int) -> str | None:
+    """The start-up warning for counts that the workers do not share (memory storage, several workers)."""
+    if workers <= 1 or not config.storage.startswith("memory://"):
+        return None
+    return (
+        f"http.rate_limit.storage is memory:// with {workers} workers: each worker counts on its own, "
+        f"so a client can reach up to {workers}x each limit; use redis:// to share the counts."
+    )
+
+
 class RateLimits:
     """The three limits over one storage; `start()` inside the event loop that will use them."""
 

@@ -54,7 +54,7 @@ def serve(
     import uvicorn
 
     from agent.http.auth import load_api_keys
-    from agent.http.ratelimit import check_storage
+    from agent.http.ratelimit import check_storage, storage_warning
     from agent.http.tokens import load_token_secret, token_signer
     from agent.pipeline.assemble import load_bot
     from agent.storage.arrival import ArrivalTickets
@@ -72,12 +72,9 @@ def serve(
     secret = load_token_secret(token_secret, http.token_secret_path(bot.path))
     token_signer(secret, http.token_ttl_s, keys.count("widget"))  # a widget key needs a secret
     check_storage(http.rate_limit)
-    if workers > 1 and http.rate_limit.storage.startswith("memory://"):
-        print(
-            f"warning: http.rate_limit.storage is memory:// with {workers} workers: each worker counts on its own, "
-            f"so a client can reach up to {workers}x each limit; use redis:// to share the counts.",
-            file=sys.stderr,
-        )
+    warning = storage_warning(http.rate_limit, workers)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     url = store_url or bot.store_url
     store = Store(url)
     try:
