@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -95,7 +96,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, site: str) -> Iterator[Serv
             # the built-in human_handoff intent.
             "intents": {"confident": 0.3, "oos_threshold": 0.2, "calibration_folds": 2},
             "widget": {"title": "Tiny help", "primary_color": "#0b6e4f"},
-            "http": {"cors_origins": [site]},
+            # Three messages a minute per conversation, so one test can meet the limit in a second.
+            "http": {"cors_origins": [site], "rate_limit": {"per_conversation": "3/minute"}},
         },
     )
     with pytest.MonkeyPatch.context() as env:
@@ -289,6 +291,29 @@ def test_embedded_with_one_tag_on_another_site_on_a_phone(browser: Any, server: 
         assert browser.execute_script("return arguments[0].activeElement === arguments[1]", root, launcher)
     finally:
         browser.set_window_size(1024, 800)
+
+
+def test_a_new_conversation_then_too_many_messages_show_the_wait(browser: Any, server: ServedProcess) -> None:
+    browser.get(f"{server.url}/widget?key={WIDGET_KEY}")
+    root = _root(browser)
+    _wait(browser, lambda: _settled(root) and len(_messages(root)) > 1, "the earlier conversation")
+    root.find_element(By.CSS_SELECTOR, "button.saw-restart").click()
+    greeting = "Tiny help: Hello! I'm Tiny bot. How can I help?"
+    _wait(browser, lambda: _settled(root) and _messages(root) == [greeting], "a new conversation")
+    assert not root.find_element(By.CSS_SELECTOR, ".saw-handoff").is_displayed()  # the handoff was the old one's
+
+    for sent in range(1, 4):  # bot.yaml: three a minute
+        _say(browser, root, "when is support open?", "24/7")
+        _wait(browser, lambda n=sent: len(_messages(root)) == 1 + 2 * n, f"reply {sent}")
+    root.find_element(By.CSS_SELECTOR, "textarea").send_keys("and on Sundays?", Keys.ENTER)
+    error = root.find_element(By.CSS_SELECTOR, "[role=alert]")
+    _wait(browser, error.is_displayed, "the rate-limit error")
+    wait = r"You're sending messages faster than the chat allows\. Please wait (\d+) s, then send again\."
+    match = re.fullmatch(wait, error.text)
+    assert match and 1 <= int(match.group(1)) <= 60, error.text  # the server's Retry-After
+    send = root.find_element(By.CSS_SELECTOR, "button.saw-send")
+    assert not send.is_enabled() and re.fullmatch(r"Wait \d+ s", send.text)
+    assert len(_messages(root)) == 7 and root.find_element(By.CSS_SELECTOR, "textarea").get_attribute("value")
 
 
 def test_with_the_server_stopped_the_page_says_so(browser: Any, server: ServedProcess) -> None:
