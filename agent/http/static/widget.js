@@ -430,7 +430,7 @@
       this.applyLook();
       this.onInput();
       const open = this.inline || (saved && saved.open) || (this.options.open ?? this.config.start_open);
-      if (open) this.toggle(true, { focus: !this.inline });
+      if (open) this.toggle(true, { focus: false }); // opened by the page, not the customer: focus stays put
     }
 
     async retryInit() {
@@ -538,9 +538,13 @@
         return;
       }
       typing.remove();
+      if (!created.token) {
+        // Only a server without a token secret does this, and only for a chat key: a key meant for servers.
+        console.warn("support widget: the server issued no conversation token; use a widget key (scope widget).");
+      }
       this.conversation = {
         id: created.conversation_id,
-        token: created.token,
+        token: created.token || this.options.key,
         expiresAt: created.expires_at || null,
         greeting: created.greeting || (this.config && this.config.greeting) || "",
       };
