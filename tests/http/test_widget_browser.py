@@ -100,13 +100,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, site: str) -> Iterator[Serv
             "http": {"cors_origins": [site], "rate_limit": {"per_conversation": "3/minute"}},
         },
     )
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AGENT_TOKEN_SECRET", secrets.token_urlsafe(32))  # ServedProcess passes the environment on
-        try:
-            # `serve` builds the bot first (it is stale: never trained), then starts with only the widget key.
-            served = ServedProcess.start(bot, f"sqlite:///{bot / 'served.db'}", 1, f"{WIDGET_KEY}:widget", bot / "log")
-        except ServeError as exc:
-            pytest.fail(str(exc))
+    secret = {"AGENT_TOKEN_SECRET": secrets.token_urlsafe(32)}
+    try:
+        # `serve` builds the bot first (it is stale: never trained), then starts with only the widget key.
+        served = ServedProcess.start(
+            bot, f"sqlite:///{bot / 'served.db'}", 1, f"{WIDGET_KEY}:widget", bot / "log", env=secret
+        )
+    except ServeError as exc:
+        pytest.fail(str(exc))
     yield served
     served.stop()
 
