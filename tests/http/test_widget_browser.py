@@ -2,7 +2,9 @@
 `python -m agent serve` on loopback, on the tiny bot with small talk on (so asking for a person hands over).
 
 The server has ONLY a widget key: whatever the page gets past opening the conversation, it gets with the
-conversation's token. The widget lives in a shadow root, so the tests reach in through `shadow_root`.
+conversation's token. Streaming is seen on a second server, in this process, with the tiny decoder (the
+session fixtures test_http_stream.py shares). The widget lives in a shadow root: the tests reach in
+through `shadow_root`.
 Skipped when chromium or chromedriver is missing, unless AGENT_REQUIRE_SERVICES=1 (CI installs them).
 Order matters: the last test stops the server.
 """
