@@ -201,7 +201,8 @@ def main() -> None:
     schema = None
     with tempfile.TemporaryDirectory(prefix="http-load-") as tmp:
         bot = _prepare_bot(Path(args.bot).resolve(), Path(tmp), args.limits, args.rate_storage, not args.no_decoder)
-        rate_limit = load_bot(bot).config.http.rate_limit
+        served_config = load_bot(bot).config
+        rate_limit, decoder_on = served_config.http.rate_limit, served_config.decoder.enabled
         config = load_bot(bot).config
         masker = Masker(config.privacy)
         limit = config.limits.max_message_chars
@@ -246,7 +247,7 @@ def main() -> None:
                 "requests": sum(len(msgs) for msgs in scripts.values()),
                 "workers": args.workers,
                 "store": store_name,
-                "decoder": not args.no_decoder,
+                "decoder": decoder_on,
                 "rate_limit": rate_limit.model_dump() if args.limits == "bot" else "off",
                 "http_429": statuses.get(429, 0),
                 "latency_ms_p50": round(percentile(latencies, 50), 1),
