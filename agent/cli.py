@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from agent.http.serve import ENV_KEYS, serve
+    from agent.http.serve import ENV_KEYS, ENV_TOKEN_SECRET, serve
 
     # The entry point reads the environment; components are given what they need.
     return serve(
@@ -122,6 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         store_url=args.store,
         api_keys=os.environ.get(ENV_KEYS),
+        token_secret=os.environ.get(ENV_TOKEN_SECRET),
         log_level=args.log_level,
     )
 

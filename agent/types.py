@@ -18,7 +18,7 @@ conversation remembers between turns: every change to it goes through its method
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol, runtime_checkable
@@ -290,6 +290,10 @@ class Reply(Trace):
         return Trace.model_construct(**{**fields, "timings_ms": dict(self.timings_ms)})
 
 
+# Receives each new piece of a reply's text as the decoder writes it (called on the thread that runs the steps).
+TextSink = Callable[[str], None]
+
+
 @dataclass
 class Decision:
     """The answer chosen for one turn and why (written by the policy, maybe rewritten by the decoder)."""
@@ -322,3 +326,32 @@ class Turn:
     decoder: DecoderTrace | None = None
     context: ContextReading | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Where the decoder sends its text while it writes (a streamed reply); None: nobody is listening.
+    stream: TextSink | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A streamed reply: the next piece of the decoder's text, before its guard has judged it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalReply:
+    """A streamed reply's last event: the reply as `respond` returns it.
+
+    `replace` is True when text was streamed and the reply's text is not that text (the
+    guard refused the decoder's wording and the answer as written was sent instead):
+    whoever showed the deltas must show `reply.text` in their place.
+    """
+
+    reply: Reply
+    replace: bool
+
+    @classmethod
+    def of(cls, reply: Reply, streamed: str) -> FinalReply:
+        return cls(reply=reply, replace=bool(streamed) and streamed != reply.text)
+
+
+StreamEvent = TextDelta | FinalReply

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real encoder, the demo bot trained once, a tiny bot, both stores.
+"""Shared fixtures: one real encoder, the demo bot trained once, a tiny bot (and its tiny decoder), both stores.
 
 Services (PostgreSQL) are optional on a laptop: their tests skip when the
 server is absent, unless AGENT_REQUIRE_SERVICES=1 (set by .ci/run), which
@@ -85,6 +85,24 @@ def demo_agent(demo_bot_dir: Path, tmp_path: Path, encoder: Encoder):
 @pytest.fixture()
 def tiny_bot_dir(tmp_path: Path) -> Path:
     return write_tiny_bot(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
+    """The tiny bot, trained once for the session (the decoder tests' bot)."""
+    from agent import load_trained
+
+    folder = write_tiny_bot(tmp_path_factory.mktemp("tinydec") / "bot")
+    load_trained(folder, encoder=encoder).close()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_decoder_dir(tiny_trained_dir: Path, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1-layer GPT-2 that learnt two answers by heart, one grounded and one not (tests/tiny_decoder.py)."""
+    from tiny_decoder import train_tiny_decoder
+
+    return train_tiny_decoder(tiny_trained_dir, encoder, tmp_path_factory.mktemp("tinymodel"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

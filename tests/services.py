@@ -1,9 +1,10 @@
-"""The services some tests need (PostgreSQL), found once: a fresh schema per use, or a skip.
+"""The services some tests need (PostgreSQL, Redis): a fresh schema per use, or a skip.
 
-On a laptop without PostgreSQL those tests skip; with AGENT_REQUIRE_SERVICES=1
-(set by .ci/run) a missing server fails them instead. The server is the one
-AGENT_TEST_PG_URL names (default: the local one, database `test`), for the
-stores under test and for creating and dropping their schemas alike.
+On a laptop without them those tests skip; with AGENT_REQUIRE_SERVICES=1
+(set by .ci/run) a missing server fails them instead. The PostgreSQL server is
+the one AGENT_TEST_PG_URL names (default: the local one, database `test`), for
+the stores under test and for creating and dropping their schemas alike; Redis
+is AGENT_TEST_REDIS_URL (default redis://127.0.0.1:6379), for the HTTP rate limits.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("AGENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("AGENT_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def _admin_conninfo() -> str:
@@ -27,6 +30,12 @@ def _admin_conninfo() -> str:
     return psycopg.conninfo.make_conninfo(**{key: value for key, value in parts.items() if value is not None})
 
 
+def _unavailable(service: str, problem: str) -> None:
+    if os.environ.get("AGENT_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{service} is required (AGENT_REQUIRE_SERVICES=1) but unreachable: {problem}")
+    pytest.skip(f"{service} not available: {problem}")
+
+
 def require_postgres() -> None:
     """Skip the calling test when PostgreSQL is unreachable (fail instead under AGENT_REQUIRE_SERVICES=1)."""
     try:
@@ -34,9 +43,17 @@ def require_postgres() -> None:
         return
     except psycopg.Error as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if os.environ.get("AGENT_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"PostgreSQL is required (AGENT_REQUIRE_SERVICES=1) but unreachable: {problem}")
-    pytest.skip(f"PostgreSQL not available: {problem}")
+    _unavailable("PostgreSQL", problem)
+
+
+def require_redis() -> str:
+    """REDIS_URL when Redis answers a PING; else skip (fail under AGENT_REQUIRE_SERVICES=1)."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return REDIS_URL
+    except redis.RedisError as exc:
+        _unavailable("Redis", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise  # not reached: skip and fail raise their own exceptions
 
 
 @contextmanager

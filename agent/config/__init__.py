@@ -8,6 +8,7 @@ Unknown keys are rejected so a typo ("treshold") is an error, not a silent defau
     decoder.py         the decoder: training, decoding, the scratch model, a remote server
     service.py         store, persona, privacy, HTTP (rate limits, webhook), placeholders
     patterns.py        pattern slots (order numbers, amounts, e-mail: details found by their shape)
+    widget.py          the web chat widget: title, colours, position
     this module        BotConfig, all of bot.yaml, made of those
 
 docs/configuration.md lists every key (`python -m agent config-reference`).
@@ -44,6 +45,7 @@ from agent.config.understanding import (
     IntentConfig,
     LimitsConfig,
 )
+from agent.config.widget import WidgetConfig
 
 __all__ = [
     "BotConfig",
@@ -69,6 +71,7 @@ __all__ = [
     "StoreConfig",
     "TrainingConfig",
     "WebhookConfig",
+    "WidgetConfig",
 ]
 
 
@@ -93,6 +96,7 @@ class BotConfig(_Strict):
     decoder: DecoderConfig = DecoderConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     http: HttpConfig = HttpConfig()
+    widget: WidgetConfig = WidgetConfig()  # the web chat widget (/widget.js, /widget)
     # `{{Name}}` markers of imported replies and FAQ answers -> what fills them (PlaceholderConfig).
     placeholders: dict[str, PlaceholderConfig] = Field(default_factory=dict)
     # Pattern slots: name (a slot type for templates and placeholders) -> how it is found (PatternConfig).

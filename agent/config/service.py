@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import Field, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from agent.config.base import _Strict
 
@@ -76,12 +78,59 @@ class PrivacyConfig(_Strict):
         return upper
 
 
-class RateLimitConfig(_Strict):
-    """Token bucket per API key (per server process): a steady rate plus a burst."""
+LIMIT_NOTATION = "the `limits` notation: '30/minute', '5/second;30/minute' ('N per period' also works)"
 
-    requests_per_minute: float = Field(600.0, ge=0.0, description="0 turns the limit off")
-    # Requests a key may send at once (the bucket's size) before the steady rate applies.
-    burst: int = Field(60, ge=1, le=100_000)
+
+def _limit(value: str | None, key: str) -> str | None:
+    """A rate limit string checked once, here, so a typo is a one-line error at load time."""
+    if value is None:
+        return None
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"{key} '{value}' is not a rate limit; write it in {LIMIT_NOTATION}, or null") from None
+    return value
+
+
+class RateLimitConfig(_Strict):
+    """Rate limits of `serve`, counted in `storage` (shared by every worker when it is Redis); 429 + Retry-After.
+
+    A message counts against its conversation; a request with a widget key or a
+    conversation token against the client's address; a request with a chat or
+    admin key against that key. Each limit is null (none) or in the `limits`
+    notation, several joined by ';' ("5/second;30/minute": both hold).
+    """
+
+    # Where the counts live: "memory://" (this process only: with --workers N each worker counts alone, and
+    # `serve` warns) or "redis://host:6379" / "rediss://..." (shared by every worker and server using it).
+    storage: str = Field("memory://", pattern=r"^(memory|redis|rediss|redis\+unix)://\S*$")
+    # "moving-window" (exact: at most N in any period), "fixed-window" (cheapest; up to 2N across a window
+    # boundary) or "sliding-window-counter" (an approximation of the moving window at fixed-window cost).
+    strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
+    # Messages one conversation may send: a customer typing. Nobody types 30 messages a minute; a script
+    # flooding one conversation is refused, and the other conversations are not affected.
+    per_conversation: str | None = "30/minute"
+    # Requests (creating conversations, messages, transcripts) one client address may make with a widget key or a
+    # conversation token: one browser, or an office behind one NAT address.
+    per_address: str | None = "120/minute"
+    # Requests one chat or admin key may make (server-to-server: a help desk carrying many customers on one key).
+    # 50 conversations x 20 messages at full speed is 1,000 requests: one key serving them never meets it.
+    per_key: str | None = "6000/minute"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and {"requests_per_minute", "burst"} & set(data):
+            raise ValueError(
+                "requests_per_minute and burst were replaced by per_conversation, per_address and per_key "
+                "(e.g. `per_key: 600/minute`) and storage; see docs/configuration.md"
+            )
+        return data
+
+    @field_validator("per_conversation", "per_address", "per_key")
+    @classmethod
+    def _valid_limit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _limit(value, info.field_name or "limit")
 
 
 class WebhookConfig(_Strict):
@@ -96,21 +145,45 @@ class WebhookConfig(_Strict):
 
 
 class HttpConfig(_Strict):
-    """`python -m agent serve`: API keys file, limits, micro-batching, handoff webhook."""
+    """`python -m agent serve`: API keys, conversation tokens, CORS, limits, micro-batching, handoff webhook."""
 
     api_keys_file: str | None = None  # key:scope lines; relative to the bot folder; keep it out of the repository
+    # File holding the secret (32+ characters) that signs conversation tokens, relative to the bot folder; keep it
+    # out of the repository. Or set AGENT_TOKEN_SECRET (not both). Required when a widget key is configured.
+    token_secret_file: str | None = None
+    # Seconds a conversation token stays valid after the conversation is created; then the widget starts anew.
+    token_ttl_s: int = Field(86_400, ge=60, le=30 * 86_400)
+    # Web pages (origins such as "https://www.example.com") whose scripts may call the API from a browser; "*" is
+    # any site. None by default: only the server's own pages (e.g. /widget) and non-browser clients.
+    cors_origins: list[str] = Field(default_factory=list)
     # Largest request body accepted, in bytes; a bigger one is refused (413) before it is read.
     max_body_bytes: int = Field(65_536, ge=1024, le=64 * 1024 * 1024)
     max_batch: int = Field(32, ge=1, le=1024, description="messages answered in one batched pass")
     rate_limit: RateLimitConfig = RateLimitConfig()
     webhook: WebhookConfig = WebhookConfig()
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value != "*" and not re.match(r"^https?://[^/\s]+$", value):
+                raise ValueError(f"'{value}' is not an origin; write scheme and host, e.g. https://www.example.com")
+        return values
+
     def api_keys_path(self, bot_dir: Path) -> Path | None:
         """The keys file made absolute against the bot folder, if one is named."""
-        if self.api_keys_file is None:
-            return None
-        path = Path(self.api_keys_file).expanduser()
-        return path if path.is_absolute() else bot_dir / path
+        return _beside(self.api_keys_file, bot_dir)
+
+    def token_secret_path(self, bot_dir: Path) -> Path | None:
+        """The token secret file made absolute against the bot folder, if one is named."""
+        return _beside(self.token_secret_file, bot_dir)
+
+
+def _beside(name: str | None, bot_dir: Path) -> Path | None:
+    if name is None:
+        return None
+    path = Path(name).expanduser()
+    return path if path.is_absolute() else bot_dir / path
 
 
 class PlaceholderConfig(_Strict):

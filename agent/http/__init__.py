@@ -2,5 +2,6 @@
 
 from agent.http.app import create_app
 from agent.http.auth import ApiKeys, load_api_keys
+from agent.http.tokens import load_token_secret
 
-__all__ = ["ApiKeys", "create_app", "load_api_keys"]
+__all__ = ["ApiKeys", "create_app", "load_api_keys", "load_token_secret"]

@@ -15,16 +15,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from agent.config import HttpConfig
-from agent.http.auth import Access, ApiKeys
+from agent.http.access import Access
+from agent.http.auth import ApiKeys
 from agent.http.batcher import TurnBatcher
 from agent.http.bodylimit import BodyLimitMiddleware
 from agent.http.errors import install_error_handlers
 from agent.http.metrics import Metrics, MetricsMiddleware
-from agent.http.ratelimit import RateLimiter
+from agent.http.ratelimit import RateLimits
 from agent.http.routes import Services, build_router
+from agent.http.tokens import token_signer
 from agent.http.webhook import WebhookSender
+from agent.http.widget import build_widget_router
 from agent.pipeline.dialog import Agent
 from agent.storage.arrival import ArrivalTickets
 from agent.storage.handoffs import HandoffClaims
@@ -37,11 +41,18 @@ def create_app(
     api_keys: ApiKeys,
     *,
     http: HttpConfig | None = None,
+    token_secret: str | None = None,
     metrics_dir: str | None = None,
     close_agent: bool = False,
 ) -> FastAPI:
-    """A FastAPI app serving `agent`; `http` overrides bot.yaml's `http:` section (tests, embedding)."""
+    """A FastAPI app serving `agent`; `http` overrides bot.yaml's `http:` section (tests, embedding).
+
+    `token_secret` signs conversation tokens (agent/http/tokens.py); it is required when
+    `api_keys` hold a widget key (ConfigError otherwise).
+    """
     settings = http or agent.config.http
+    tokens = token_signer(token_secret, settings.token_ttl_s, api_keys.count("widget"))
+    limits = RateLimits(settings.rate_limit, namespace=agent.config.name)
     metrics = Metrics(metrics_dir)
     services = Services(
         agent=agent,
@@ -50,11 +61,12 @@ def create_app(
         ),
         webhook=WebhookSender(settings.webhook, metrics),
         metrics=metrics,
-        access=Access(api_keys, RateLimiter(settings.rate_limit), metrics),
+        access=Access(api_keys, tokens, limits, metrics),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await limits.start()  # in the event loop that uses it (the Redis client belongs to one loop)
         await services.batcher.start()
         await services.webhook.start()
         try:
@@ -62,6 +74,7 @@ def create_app(
         finally:
             await services.batcher.stop()  # answers what is queued first
             await services.webhook.stop()
+            await limits.stop()
             if close_agent:
                 agent.close()
 
@@ -69,7 +82,8 @@ def create_app(
         title=f"{agent.config.name} API",
         version=API_VERSION,
         description=(
-            "Customer-service bot over HTTP. Send `Authorization: Bearer KEY` (scope chat or admin). "
+            "Customer-service bot over HTTP. Send `Authorization: Bearer KEY` (scope widget, chat or admin) or, "
+            "for one conversation, the token POST /v1/conversations returned. "
             'Every error is JSON: {"error": code, "message": one line}.'
         ),
         lifespan=lifespan,
@@ -77,7 +91,19 @@ def create_app(
     app.state.services = services
     install_error_handlers(app, agent.config.limits.max_message_chars)
     app.include_router(build_router(services))
+    app.include_router(build_widget_router(agent.config))  # /widget, /widget.js, /v1/widget/config
     # Last added runs first: metrics see every request, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:
+        # Outermost, so that refusals (401, 413, 429) carry the headers too: a page's script can then read
+        # their JSON and Retry-After. Bearer credentials, never cookies: no allow_credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            expose_headers=["Retry-After", "X-Agent-Worker"],
+            max_age=600,
+        )
     return app

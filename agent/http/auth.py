@@ -6,14 +6,15 @@ as `key:scope` pairs, comma- or newline-separated (`#` starts a comment in the f
 
     AGENT_API_KEYS="k1:chat,k2:admin"
 
-Two scopes: `chat` (talk, read a transcript, end a conversation) and `admin`
-(also FAQ administration). Only a SHA-256 of each key is kept in memory.
+Three scopes:
 
-`Access.require(scope)` is the FastAPI dependency guarding a route:
+    widget  public, for a site's web page: may only create conversations (POST /v1/conversations);
+            each conversation is then reached with its own token (agent/http/tokens.py)
+    chat    talk, read a transcript, end a conversation, by id (server-to-server)
+    admin   all of chat, and FAQ administration
 
-    401  no `Authorization: Bearer KEY` header, or a key that is not ours
-    403  a chat key on an admin route
-    429  the key is over its rate limit (bot.yaml `http.rate_limit`, with Retry-After)
+Only a SHA-256 of each key is kept in memory. Which credential a route takes is
+decided in agent/http/access.py.
 """
 
 from __future__ import annotations
@@ -21,21 +22,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
-
-from fastapi import Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from typing import Literal
 
 from agent.exceptions import ConfigError
-from agent.http.errors import ApiError
-from agent.http.metrics import Metrics
-from agent.http.ratelimit import RateLimiter
 
-Scope = Literal["chat", "admin"]
-SCOPES: tuple[Scope, ...] = ("chat", "admin")
+Scope = Literal["widget", "chat", "admin"]
+SCOPES: tuple[Scope, ...] = ("widget", "chat", "admin")
 KEY = re.compile(r"^[A-Za-z0-9._~+/=-]+$")  # the characters a bearer token may hold (RFC 6750)
 ENV_VAR = "AGENT_API_KEYS"
 
@@ -52,7 +46,8 @@ class Principal:
     scope: Scope
 
     def allows(self, needed: Scope) -> bool:
-        return self.scope == "admin" or needed == "chat"
+        """admin allows everything, chat allows chat, widget allows widget (creating conversations) only."""
+        return self.scope == "admin" or needed == self.scope
 
 
 class ApiKeys:
@@ -66,6 +61,10 @@ class ApiKeys:
     def __len__(self) -> int:
         return len(self._scopes)
 
+    def count(self, scope: Scope) -> int:
+        """How many keys have `scope`."""
+        return sum(1 for known in self._scopes.values() if known == scope)
+
     @classmethod
     def parse(cls, text: str, source: str) -> ApiKeys:
         """Parse `key:scope` pairs; `source` names where they came from, for the error message."""
@@ -75,9 +74,9 @@ class ApiKeys:
             key, sep, scope = item.rpartition(":")
             key, scope = key.strip(), scope.strip()
             if not sep or not key:
-                raise ConfigError(f"{source}: entry {position} is not 'key:scope' (scope is chat or admin).")
+                raise ConfigError(f"{source}: entry {position} is not 'key:scope' (scope is widget, chat or admin).")
             if scope not in SCOPES:
-                raise ConfigError(f"{source}: entry {position} has scope '{scope[:20]}'; use chat or admin.")
+                raise ConfigError(f"{source}: entry {position} has scope '{scope[:20]}'; use widget, chat or admin.")
             if not KEY.match(key):
                 raise ConfigError(f"{source}: entry {position}: a key may hold only letters, digits and . _ ~ + / = -.")
             if key in pairs and pairs[key] != scope:
@@ -117,48 +116,3 @@ def load_api_keys(env_value: str | None, file: Path | None) -> ApiKeys:
             f"No API keys: set {ENV_VAR}=key:chat,key2:admin or name a keys file in bot.yaml http.api_keys_file."
         )
     return keys
-
-
-BEARER = HTTPBearer(
-    auto_error=False,  # we answer 401 ourselves, as JSON
-    scheme_name="ApiKey",
-    description="An API key from AGENT_API_KEYS or the keys file: `Authorization: Bearer KEY`.",
-)
-
-
-class Access:
-    """Builds the FastAPI dependency that guards a route."""
-
-    def __init__(self, keys: ApiKeys, limiter: RateLimiter, metrics: Metrics) -> None:
-        self.keys = keys
-        self.limiter = limiter
-        self.metrics = metrics
-
-    def require(self, scope: Scope) -> Callable[..., Awaitable[Principal]]:
-        """A dependency that returns the caller's `Principal` or raises 401/403/429."""
-
-        async def guard(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]) -> Principal:
-            return self.check(credentials.credentials if credentials else None, scope)
-
-        return guard
-
-    def check(self, key: str | None, scope: Scope) -> Principal:
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if not key:
-            raise ApiError(401, "missing API key: send 'Authorization: Bearer KEY'", challenge)
-        principal = self.keys.identify(key)
-        if principal is None:
-            raise ApiError(401, "unknown API key", challenge)
-        if not principal.allows(scope):
-            raise ApiError(403, f"this key's scope is '{principal.scope}'; this route needs '{scope}'")
-        wait = self.limiter.acquire(principal.key_id)
-        if wait is not None:
-            self.metrics.rate_limited.inc()
-            retry = RateLimiter.retry_after(wait)
-            raise ApiError(
-                429,
-                f"rate limit of {self.limiter.config.requests_per_minute:g} requests per minute "
-                f"(burst {self.limiter.config.burst}) reached; retry in {retry} s",
-                {"Retry-After": retry},
-            )
-        return principal

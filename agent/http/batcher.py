@@ -13,11 +13,18 @@ conversation is still unanswered in another worker; and `respond_batch` runs
 each conversation's turns under the store's cross-process conversation lock.
 FAQ administration runs on the same thread (`run`), so the FAISS index never
 changes under a search.
+
+A streamed message (`submit_stream`) takes exactly the same path: the same
+ticket, the same queue, batched with whatever else is waiting, under the same
+conversation lock. Only its listener differs: the decoder's text for it is
+passed from the agent thread to the event loop (`call_soon_threadsafe`) while
+the batch generates, and the outcome follows last, in that order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +39,7 @@ from agent.http.webhook import HandoffEvent
 from agent.pipeline.dialog import Agent
 from agent.storage.arrival import ArrivalTickets
 from agent.storage.handoffs import HandoffClaims
-from agent.types import Reply
+from agent.types import Reply, TextDelta, TextSink
 
 log = logging.getLogger("agent.http.batcher")
 T = TypeVar("T")
@@ -55,6 +62,7 @@ class _Job:
     text: str
     ticket: int
     future: asyncio.Future[Outcome] = field(repr=False)
+    stream: TextSink | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -101,6 +109,28 @@ class TurnBatcher:
 
     async def submit(self, conversation_id: str, text: str) -> Outcome:
         """Take an arrival ticket, queue the message and wait for its outcome."""
+        future = await self._enqueue(conversation_id, text, None)
+        # shield: a client that disconnects does not cancel the turn; it is answered and stored anyway.
+        return await asyncio.shield(future)
+
+    async def submit_stream(self, conversation_id: str, text: str) -> asyncio.Queue[TextDelta | Outcome]:
+        """Queue the message like `submit`; the queue returned gets its text deltas, then its `Outcome` last.
+
+        Nothing cancels the turn once queued: a reader that goes away leaves it to be answered and stored.
+        """
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[TextDelta | Outcome] = asyncio.Queue()
+
+        def sink(piece: str) -> None:  # on the agent thread
+            with contextlib.suppress(RuntimeError):  # the loop closed under a turn still generating
+                loop.call_soon_threadsafe(events.put_nowait, TextDelta(piece))
+
+        future = await self._enqueue(conversation_id, text, sink)
+        # The outcome is set on the loop after every delta of the batch was scheduled, so it comes last.
+        future.add_done_callback(lambda done: events.put_nowait(done.result()))
+        return events
+
+    async def _enqueue(self, conversation_id: str, text: str, stream: TextSink | None) -> asyncio.Future[Outcome]:
         assert self._queue is not None, "start() the batcher first"
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         # asyncio locks wake waiters first come, first served: messages of one conversation that this worker
@@ -110,13 +140,12 @@ class TurnBatcher:
         try:
             async with gate.lock:
                 ticket = await run_in_threadpool(self.tickets.take, conversation_id)  # StoreError -> 503
-                self._queue.put_nowait(_Job(conversation_id, text, ticket, future))
+                self._queue.put_nowait(_Job(conversation_id, text, ticket, future, stream))
         finally:
             gate.users -= 1
             if not gate.users:
                 del self._arrivals[conversation_id]  # nobody else arriving: keep the map small
-        # shield: a client that disconnects does not cancel the turn; it is answered and stored anyway.
-        return await asyncio.shield(future)
+        return future
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` on the agent thread, between batches (FAQ changes, index refresh)."""
@@ -166,7 +195,8 @@ class TurnBatcher:
         outcomes = [Outcome(ended=statuses.get(job.conversation_id) == "ended") for job in now]
         live = [i for i, outcome in enumerate(outcomes) if not outcome.ended]
         try:
-            results = self._respond([(now[i].conversation_id, now[i].text) for i in live])
+            messages = [(now[i].conversation_id, now[i].text) for i in live]
+            results = self._respond(messages, [now[i].stream for i in live])
         except Exception as exc:  # a bug fails these messages only, not the deferred ones
             log.exception("batch of %d messages failed", len(live))
             results = [exc for _ in live]
@@ -187,18 +217,18 @@ class TurnBatcher:
         except StoreError:
             log.exception("could not return %d arrival ticket(s); they expire on their own", len(jobs))
 
-    def _respond(self, messages: list[tuple[str, str]]) -> list[Reply | Exception]:
+    def _respond(self, messages: list[tuple[str, str]], streams: list[TextSink | None]) -> list[Reply | Exception]:
         if len(messages) > 1:
             try:
-                return list(self.agent.respond_batch(messages))
+                return list(self.agent.respond_batch(messages, streams))
             except MessageError:
                 pass  # one bad message fails the whole batch before anything is stored: answer each alone
             except AgentError as exc:
                 return [exc for _ in messages]
         results: list[Reply | Exception] = []
-        for conversation_id, text in messages:
+        for (conversation_id, text), stream in zip(messages, streams, strict=True):
             try:
-                results.append(self.agent.respond(conversation_id, text))
+                results.append(self.agent.respond_batch([(conversation_id, text)], [stream])[0])
             except AgentError as exc:
                 results.append(exc)
         return results

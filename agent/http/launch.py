@@ -45,9 +45,16 @@ class ServedProcess:
 
     @classmethod
     def start(
-        cls, bot: Path, store: str, workers: int, api_keys: str, log: Path, timeout_s: float = 240.0
+        cls,
+        bot: Path,
+        store: str,
+        workers: int,
+        api_keys: str,
+        log: Path,
+        timeout_s: float = 240.0,
+        env: dict[str, str] | None = None,
     ) -> ServedProcess:
-        """Start the server and wait until each of its workers has answered /v1/health."""
+        """Start the server and wait until each of its workers has answered /v1/health; `env` adds variables."""
         port = free_port()
         command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
         command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
@@ -56,7 +63,7 @@ class ServedProcess:
                 command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "AGENT_API_KEYS": api_keys},
+                env={**os.environ, **(env or {}), "AGENT_API_KEYS": api_keys},
                 start_new_session=True,  # its own process group: stopping it stops its workers
             )
         server = cls(f"http://127.0.0.1:{port}", process, log, workers)

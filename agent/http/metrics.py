@@ -54,7 +54,9 @@ class Metrics:
         self.webhook = Counter(
             "agent_webhook_deliveries_total", "Handoff webhook deliveries by outcome", ["outcome"], registry=r
         )
-        self.rate_limited = Counter("agent_rate_limited_total", "Requests refused by the rate limit", registry=r)
+        self.rate_limited = Counter(
+            "agent_rate_limited_total", "Requests refused by a rate limit, by limit", ["limit"], registry=r
+        )
 
     def observe_reply(self, reply: Reply) -> None:
         self.answers.labels(source=reply.source).inc()

@@ -123,6 +123,22 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+class ConversationIn(_Strict):
+    """Opening a conversation takes no settings yet: send `{}` or no body."""
+
+
+class ConversationOpened(BaseModel):
+    """A new conversation: its id, the token a browser uses for it, and the bot's greeting to show first."""
+
+    conversation_id: str
+    token: str | None = Field(
+        description="`Authorization: Bearer <token>` for this conversation only; null when the server has no "
+        "token secret (possible only without widget keys)"
+    )
+    expires_at: datetime | None = Field(description="when the token stops being valid (UTC)")
+    greeting: str = Field(description="bot.yaml persona.greeting: the first line to show")
+
+
 class EndedOut(BaseModel):
     conversation_id: str
     status: Literal["ended"] = "ended"
@@ -199,8 +215,8 @@ class ErrorOut(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
-        401: "missing or unknown API key",
-        403: "the key's scope does not allow this",
+        401: "missing or unknown API key, or an expired or invalid conversation token",
+        403: "the key's scope does not allow this, or the token is another conversation's",
         413: "request body over the size limit",
         422: "invalid input (the message names the field and the rule)",
         429: "rate limit reached; see Retry-After",

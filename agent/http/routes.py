@@ -1,8 +1,11 @@
-"""The /v1 endpoints: conversations (chat scope), FAQ administration (admin scope), health, readiness, metrics.
+"""The /v1 endpoints: conversations, FAQ administration (admin scope), health, readiness, metrics.
 
-POST   /v1/conversations/{id}/messages   {"text": ...} -> the reply with its trace
+POST   /v1/conversations                 open one (widget, chat or admin key) -> id, token, greeting (201)
+POST   /v1/conversations/{id}/messages   {"text": ...} -> the reply with its trace; SSE with Accept: text/event-stream
 GET    /v1/conversations/{id}            the transcript, oldest turn first (personal data masked)
 POST   /v1/conversations/{id}/end        end it; later messages get 409
+
+A conversation's routes take its token or a chat/admin key (agent/http/access.py).
 GET    /v1/faq                           every FAQ entry              (admin)
 POST   /v1/faq                           add one; retrievable at once (admin)
 GET|PUT|DELETE /v1/faq/{faq_id}          read, replace, delete one    (admin)
@@ -15,20 +18,23 @@ import os
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from agent.bot.schemas import FAQ_ID, FaqEntry
 from agent.exceptions import FaqError, StoreError
-from agent.http.auth import Access, Principal
-from agent.http.batcher import TurnBatcher
+from agent.http.access import Access, Caller
+from agent.http.auth import Principal
+from agent.http.batcher import Outcome, TurnBatcher
 from agent.http.errors import ApiError
 from agent.http.metrics import Metrics
 from agent.http.models import (
     CONVERSATION_ID,
     CONVERSATION_ID_RULE,
     ERRORS,
+    ConversationIn,
+    ConversationOpened,
     ConversationOut,
     EndedOut,
     ErrorOut,
@@ -40,9 +46,11 @@ from agent.http.models import (
     ReplyOut,
     message_model,
 )
+from agent.http.sse import MEDIA_TYPE, stream_response, wants_stream
 from agent.http.webhook import WebhookSender
 from agent.pipeline.dialog import Agent
 from agent.pipeline.messages import clean_message
+from agent.types import Reply
 
 
 @dataclass
@@ -80,47 +88,80 @@ def build_router(s: Services) -> APIRouter:
     message_in = message_model(limit)
     conversation_id = Annotated[str, Path(pattern=CONVERSATION_ID, description=CONVERSATION_ID_RULE)]
     faq_id = Annotated[str, Path(pattern=FAQ_ID, max_length=120, description="lowercase letters, digits and '-'")]
-    chat = Annotated[Principal, Depends(s.access.require("chat"))]
+    opener = Annotated[Caller, Depends(s.access.opener())]
+    talk = Annotated[Caller, Depends(s.access.conversation(message=True))]
+    reader = Annotated[Caller, Depends(s.access.conversation(message=False))]
     admin = Annotated[Principal, Depends(s.access.require("admin"))]
 
-    # --- conversations ------------------------------------------------------------
-
-    @router.post(
-        "/conversations/{conversation_id}/messages",
-        **_documented(
-            ReplyOut, "conversations", "Send a customer message; get the bot's reply and its trace", 409, 503
-        ),
-    )
-    async def post_message(
-        conversation_id: conversation_id,  # type: ignore[valid-type]
-        body: message_in,  # type: ignore[valid-type]
-        _: chat,
-        response: Response,
-    ) -> ReplyOut:
-        response.headers["X-Agent-Worker"] = str(os.getpid())  # which worker answered (load-balancing checks)
-        text = clean_message(body.text, limit)  # control characters out; empty -> 422
-        outcome = await s.batcher.submit(conversation_id, text)
+    def settle(outcome: Outcome, conversation: str) -> Reply:
+        """The reply of a turn, or the error it ended in; a handoff is announced on the webhook."""
         if outcome.ended:
-            raise ApiError(409, f"conversation '{conversation_id}' has ended; start a new conversation id")
+            raise ApiError(409, f"conversation '{conversation}' has ended; start a new conversation")
         if outcome.error is not None:
             raise outcome.error
         assert outcome.reply is not None
         if outcome.handoff is not None:
             s.webhook.submit(outcome.handoff)
-        return ReplyOut.of(outcome.reply)
+        return outcome.reply
+
+    # --- conversations ------------------------------------------------------------
+
+    @router.post(
+        "/conversations",
+        status_code=201,
+        **_documented(
+            ConversationOpened, "conversations", "Open a conversation: its new id, its token and the greeting", 503
+        ),
+    )
+    async def open_conversation(
+        _: opener, body: Annotated[ConversationIn | None, Body()] = None
+    ) -> ConversationOpened:
+        opened = await run_in_threadpool(s.agent.start_conversation)
+        issued = s.access.tokens.issue(opened) if s.access.tokens is not None else None
+        return ConversationOpened(
+            conversation_id=opened,
+            token=issued.token if issued else None,
+            expires_at=issued.expires_at if issued else None,
+            greeting=s.agent.config.persona.greeting,
+        )
+
+    messages_doc = _documented(
+        ReplyOut, "conversations", "Send a customer message; get the bot's reply and its trace", 409, 503
+    )
+    messages_doc["responses"][200] = {
+        "description": "the reply; with `Accept: text/event-stream`, Server-Sent Events (`delta`* then `reply`)",
+        "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
+    }
+
+    @router.post("/conversations/{conversation_id}/messages", **messages_doc)
+    async def post_message(
+        conversation_id: conversation_id,  # type: ignore[valid-type]
+        body: message_in,  # type: ignore[valid-type]
+        _: talk,
+        request: Request,
+        response: Response,
+    ) -> Any:
+        worker = {"X-Agent-Worker": str(os.getpid())}  # which worker answered (load-balancing checks)
+        text = clean_message(body.text, limit)  # control characters out; empty -> 422
+        if wants_stream(request):
+            events = await s.batcher.submit_stream(conversation_id, text)
+            return await stream_response(events, lambda outcome: settle(outcome, conversation_id), worker)
+        reply = settle(await s.batcher.submit(conversation_id, text), conversation_id)
+        response.headers.update(worker)
+        return ReplyOut.of(reply)
 
     @router.get(
         "/conversations/{conversation_id}",
         **_documented(ConversationOut, "conversations", "A conversation's transcript, in order", 404, 503),
     )
-    async def get_conversation(conversation_id: conversation_id, _: chat) -> ConversationOut:  # type: ignore[valid-type]
+    async def get_conversation(conversation_id: conversation_id, _: reader) -> ConversationOut:  # type: ignore[valid-type]
         record = await run_in_threadpool(s.agent.conversation, conversation_id)
         return ConversationOut.of(_found(record, f"no conversation '{conversation_id}'"))
 
     @router.post(
         "/conversations/{conversation_id}/end", **_documented(EndedOut, "conversations", "End a conversation", 404, 503)
     )
-    async def end_conversation(conversation_id: conversation_id, _: chat) -> EndedOut:  # type: ignore[valid-type]
+    async def end_conversation(conversation_id: conversation_id, _: reader) -> EndedOut:  # type: ignore[valid-type]
         _found(
             await run_in_threadpool(s.agent.end_conversation, conversation_id), f"no conversation '{conversation_id}'"
         )

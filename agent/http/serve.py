@@ -12,6 +12,7 @@ its settings to the workers in environment variables, read only here:
     AGENT_SERVE_STORE         the store URL (--store, or bot.yaml's)
     AGENT_SERVE_WORKERS       the number of workers (to share the CPU threads)
     AGENT_API_KEYS            inherited as the caller set it (never written by us)
+    AGENT_TOKEN_SECRET        inherited likewise: signs conversation tokens (or bot.yaml http.token_secret_file)
     PROMETHEUS_MULTIPROC_DIR  with several workers, a fresh folder where every worker's metrics add up
 """
 
@@ -33,6 +34,7 @@ ENV_BOT = "AGENT_SERVE_BOT"
 ENV_STORE = "AGENT_SERVE_STORE"
 ENV_WORKERS = "AGENT_SERVE_WORKERS"
 ENV_KEYS = "AGENT_API_KEYS"
+ENV_TOKEN_SECRET = "AGENT_TOKEN_SECRET"
 ENV_METRICS = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own switch into multi-process mode
 FACTORY = "agent.http.serve:app_from_env"
 
@@ -45,12 +47,15 @@ def serve(
     workers: int = 1,
     store_url: str | None = None,
     api_keys: str | None = None,
+    token_secret: str | None = None,
     log_level: str = "info",
 ) -> int:
     """Check and prepare in this process, then run uvicorn until it is stopped; returns the exit status."""
     import uvicorn
 
     from agent.http.auth import load_api_keys
+    from agent.http.ratelimit import check_storage, storage_warning
+    from agent.http.tokens import load_token_secret, token_signer
     from agent.pipeline.assemble import load_bot
     from agent.storage.arrival import ArrivalTickets
     from agent.storage.handoffs import HandoffClaims
@@ -62,7 +67,14 @@ def serve(
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be 1-65535 (got {port}).")
     bot = load_bot(bot_dir)
-    load_api_keys(api_keys, bot.config.http.api_keys_path(bot.path))  # fail here, once, not in every worker
+    http = bot.config.http
+    keys = load_api_keys(api_keys, http.api_keys_path(bot.path))  # fail here, once, not in every worker
+    secret = load_token_secret(token_secret, http.token_secret_path(bot.path))
+    token_signer(secret, http.token_ttl_s, keys.count("widget"))  # a widget key needs a secret
+    check_storage(http.rate_limit)
+    warning = storage_warning(http.rate_limit, workers)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     url = store_url or bot.store_url
     store = Store(url)
     try:
@@ -96,6 +108,7 @@ def app_from_env() -> FastAPI:
     """uvicorn's factory, called in every worker: the app for the settings the parent put in the environment."""
     from agent.http.app import create_app
     from agent.http.auth import load_api_keys
+    from agent.http.tokens import load_token_secret
     from agent.pipeline.dialog import Agent
 
     bot_dir = os.environ.get(ENV_BOT)
@@ -109,8 +122,12 @@ def app_from_env() -> FastAPI:
     # collection (often during a worker's first requests) walks them all and stalls the worker.
     gc.collect()
     gc.freeze()
-    keys = load_api_keys(os.environ.get(ENV_KEYS), agent.config.http.api_keys_path(agent.bot.path))
-    return create_app(agent, keys, metrics_dir=os.environ.get(ENV_METRICS) or None, close_agent=True)
+    http = agent.config.http
+    keys = load_api_keys(os.environ.get(ENV_KEYS), http.api_keys_path(agent.bot.path))
+    secret = load_token_secret(os.environ.get(ENV_TOKEN_SECRET), http.token_secret_path(agent.bot.path))
+    return create_app(
+        agent, keys, token_secret=secret, metrics_dir=os.environ.get(ENV_METRICS) or None, close_agent=True
+    )
 
 
 def _share_cpu(workers: int) -> None:

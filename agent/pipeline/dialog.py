@@ -4,6 +4,12 @@
     reply = agent.respond("session-1", "how much is a cash withdrawal abroad?")
     print(reply.text, reply.source, reply.intent, reply.confidence)
 
+    for event in agent.respond_stream("session-1", "and at home?"):   # the decoder's text as it is written
+        if isinstance(event, TextDelta):
+            print(event.text, end="", flush=True)
+        else:                                                          # FinalReply, always last
+            print("\n" + event.reply.text if event.replace else "")
+
 `Agent` composes step objects (`Step` protocol in agent.types); it never looks
 anything up by name. Session state lives in the store, so any process sharing
 the store can answer the next message of a conversation. It never trains:
@@ -12,8 +18,11 @@ the store can answer the next message of a conversation. It never trains:
 
 from __future__ import annotations
 
+import queue
+import secrets
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,7 +37,7 @@ from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex
 from agent.steps.patterns import PatternFinder
 from agent.storage.store import ConversationRecord, Store, TurnRecord
-from agent.types import Reply, SessionState, Step, Turn
+from agent.types import FinalReply, Reply, SessionState, Step, StreamEvent, TextDelta, TextSink, Turn
 
 S = TypeVar("S")
 
@@ -106,13 +115,46 @@ class Agent:
         """Answer one customer message in conversation `session_id`."""
         return self.respond_batch([(session_id, text)])[0]
 
-    def respond_batch(self, messages: Sequence[tuple[str, str]]) -> list[Reply]:
+    def respond_stream(self, session_id: str, text: str) -> Iterator[StreamEvent]:
+        """Answer one message, yielding the decoder's text as it is written, then the `FinalReply`.
+
+        Without a decoder (or when it does not rewrite this answer) the only event is the
+        `FinalReply`. The turn runs on a thread of its own; a caller that stops reading early
+        does not stop it: the turn is still answered and stored. Errors are raised from here.
+        """
+        events: queue.SimpleQueue[TextDelta | Reply | BaseException] = queue.SimpleQueue()
+
+        def run() -> None:
+            try:
+                events.put(self.respond_batch([(session_id, text)], [lambda piece: events.put(TextDelta(piece))])[0])
+            except BaseException as exc:  # handed to the reading thread, which raises it
+                events.put(exc)
+
+        threading.Thread(target=run, name="agent-stream", daemon=True).start()
+        streamed: list[str] = []
+        while True:
+            event = events.get()
+            if isinstance(event, BaseException):
+                raise event
+            if isinstance(event, Reply):
+                yield FinalReply.of(event, "".join(streamed))
+                return
+            streamed.append(event.text)
+            yield event
+
+    def respond_batch(
+        self, messages: Sequence[tuple[str, str]], streams: Sequence[TextSink | None] | None = None
+    ) -> list[Reply]:
         """Answer many (session_id, text) messages with one batched pass per step.
 
         Messages of the same session are answered in order. Every message is
-        checked before any is processed, so a bad one stores nothing.
+        checked before any is processed, so a bad one stores nothing. `streams`, one
+        per message (None for most), receive the decoder's text as it is written.
         """
         limit = self.config.limits.max_message_chars
+        sinks = list(streams) if streams is not None else [None] * len(messages)
+        if len(sinks) != len(messages):
+            raise ValueError(f"{len(sinks)} streams for {len(messages)} messages")
         cleaned = [(check_session_id(sid), clean_message(text, limit)) for sid, text in messages]
         replies: list[Reply | None] = [None] * len(cleaned)
         # A wave holds each session at most once, so a later message sees the earlier one's state.
@@ -128,19 +170,27 @@ class Agent:
         # one conversation never interleave, also across processes sharing the store.
         with self.store.conversation_lock(*depth):
             for wave in waves:
-                for i, reply in zip(wave, self._respond_wave([cleaned[i] for i in wave]), strict=True):
+                replied = self._respond_wave([cleaned[i] for i in wave], [sinks[i] for i in wave])
+                for i, reply in zip(wave, replied, strict=True):
                     replies[i] = reply
         return [r for r in replies if r is not None]
 
     def annotate(
-        self, messages: Sequence[tuple[str, str]], states: dict[str, SessionState] | None = None
+        self,
+        messages: Sequence[tuple[str, str]],
+        states: dict[str, SessionState] | None = None,
+        streams: Sequence[TextSink | None] | None = None,
     ) -> list[Turn]:
         """Run every step on cleaned (session_id, text) messages and return the turns; stores nothing.
 
         Sessions missing from `states` start fresh. Training and evaluation use this directly.
         """
         states = states or {}
-        turns = [Turn(session_id=sid, text=text, state=states.get(sid, SessionState())) for sid, text in messages]
+        sinks = list(streams) if streams is not None else [None] * len(messages)
+        turns = [
+            Turn(session_id=sid, text=text, state=states.get(sid, SessionState()), stream=sink)
+            for (sid, text), sink in zip(messages, sinks, strict=True)
+        ]
         for step in self.steps:
             started = time.perf_counter()
             step(turns)
@@ -159,8 +209,8 @@ class Agent:
         """
         self.annotate([("warm-up", "hello")])
 
-    def _respond_wave(self, messages: list[tuple[str, str]]) -> list[Reply]:
-        turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages))
+    def _respond_wave(self, messages: list[tuple[str, str]], streams: list[TextSink | None]) -> list[Reply]:
+        turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages), streams)
         replies, records = [], []
         for turn in turns:
             reply = self._reply(turn)
@@ -212,6 +262,13 @@ class Agent:
     def conversation(self, session_id: str) -> ConversationRecord | None:
         """The stored transcript of a conversation, with each reply's trace."""
         return self.store.conversation(session_id)
+
+    def start_conversation(self) -> str:
+        """Open a conversation under a new random id (`c-` and 24 URL-safe characters) and return the id."""
+        while True:
+            session_id = f"c-{secrets.token_urlsafe(18)}"
+            if self.store.create_conversation(session_id):
+                return session_id
 
     def end_conversation(self, session_id: str) -> bool:
         return self.store.end_conversation(session_id)

@@ -273,6 +273,17 @@ class Store:
             result = session.execute(delete(ConversationRow).where(ConversationRow.id.in_(ids)))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def create_conversation(self, conversation_id: str) -> bool:
+        """Open a new conversation with no turns yet; False when the id is already taken."""
+        try:
+            with self._session.begin() as session:
+                session.add(ConversationRow(id=conversation_id, state={}, status="open"))
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not open a conversation in {self.url}: {_first_line(exc)}") from None
+        return True
+
     def end_conversation(self, conversation_id: str) -> bool:
         """Mark a conversation ended; False if it does not exist."""
         with self._session.begin() as session:

@@ -268,18 +268,18 @@ def test_openapi_schema_is_published(client: TestClient) -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after(agent: Agent) -> None:
-    limited = HttpConfig(rate_limit=RateLimitConfig(requests_per_minute=6, burst=3))
+    limited = HttpConfig(rate_limit=RateLimitConfig(per_key="3/minute"))
     with TestClient(create_app(agent, KEYS, http=limited)) as test_client:
         codes = [test_client.get("/v1/conversations/nobody", headers=CHAT).status_code for _ in range(3)]
         assert codes == [404, 404, 404]
         refused = test_client.get("/v1/conversations/nobody", headers=CHAT)
         data = assert_clean_error(refused.text, 429, refused.status_code)
-        assert "6 requests per minute" in data["message"]
-        assert 1 <= int(refused.headers["Retry-After"]) <= 10
-        # Another key has its own bucket; unauthenticated health checks are not limited.
+        assert "3/minute for this API key" in data["message"]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        # Another key has its own count; unauthenticated health checks are not limited.
         assert (
             test_client.get("/v1/conversations/nobody", headers={"Authorization": "Bearer other-key"}).status_code
             == 404
         )
         assert test_client.get("/v1/health").status_code == 200
-        assert "agent_rate_limited_total 1.0" in test_client.get("/v1/metrics").text
+        assert 'agent_rate_limited_total{limit="key"} 1.0' in test_client.get("/v1/metrics").text

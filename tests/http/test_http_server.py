@@ -45,7 +45,7 @@ def _bot_copy(demo_bot_dir: Path, dest: Path) -> Path:
     """A trained copy whose rate limit stays out of the way of these tests."""
     shutil.copytree(demo_bot_dir, dest)
     config = yaml.safe_load((dest / "bot.yaml").read_text())
-    config["http"] = {"rate_limit": {"requests_per_minute": 1_000_000, "burst": 100_000}}
+    config["http"] = {"rate_limit": {"per_conversation": None, "per_address": None, "per_key": None}}
     (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 
@@ -200,10 +200,12 @@ def test_metrics_add_up_over_workers(server: Server) -> None:
         ({"AGENT_API_KEYS": "k1:root"}, [], "scope 'root'"),
         ({"AGENT_API_KEYS": "k1:chat"}, ["--workers", "0"], "--workers must be at least 1"),
         ({"AGENT_API_KEYS": "k1:chat"}, ["--bot", "/nonexistent/bot"], "does not exist"),
+        ({"AGENT_API_KEYS": "site:widget"}, [], "a widget key is configured but there is no token secret"),
+        ({"AGENT_API_KEYS": "site:widget", "AGENT_TOKEN_SECRET": "short"}, [], "at least 32"),
     ],
 )
 def test_serve_refuses_bad_settings_in_one_line(env: dict[str, str], args: list[str], says: str) -> None:
-    clean = {k: v for k, v in os.environ.items() if k != "AGENT_API_KEYS"}
+    clean = {k: v for k, v in os.environ.items() if k not in ("AGENT_API_KEYS", "AGENT_TOKEN_SECRET")}
     result = subprocess.run(
         [sys.executable, "-m", "agent", "serve", "--port", str(free_port()), *args],
         env={**clean, **env},

@@ -1,7 +1,11 @@
 """Where the decoder runs: a local Hugging Face causal LM, or an OpenAI-compatible server.
 
 Both take a batch of prompts and return, per prompt, the generated text and
-its mean token log-probability. A remote failure (timeout, refused, bad
+its mean token log-probability. With `streams`, a prompt that has a sink gets
+its raw text so far as it is generated: token by token from the local model
+(greedy and sample modes; beam search cannot stream, since its best reply is
+known only at the end), and not at all from the remote server, whose answer
+arrives whole (the decoder step then sends it as one piece). A remote failure (timeout, refused, bad
 answer) comes back as a `Generation` with `error` set, never as an exception:
 the turn then keeps the policy's own answer.
 """
@@ -16,6 +20,7 @@ from typing import Protocol
 
 from agent.config import DecodingConfig, RemoteDecoderConfig
 from agent.exceptions import BuildError
+from agent.steps.decoder.stream import RawSink, RowStreamer
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class DecoderBackend(Protocol):
 
     name: str
 
-    def generate(self, prompts: Sequence[str]) -> list[Generation]: ...
+    def generate(self, prompts: Sequence[str], streams: Sequence[RawSink | None] | None = None) -> list[Generation]: ...
 
 
 def pick_device(device: str) -> str:
@@ -75,7 +80,7 @@ class LocalDecoder:
         self.max_prompt_tokens = max_prompt_tokens
         self._torch = torch
 
-    def generate(self, prompts: Sequence[str]) -> list[Generation]:
+    def generate(self, prompts: Sequence[str], streams: Sequence[RawSink | None] | None = None) -> list[Generation]:
         torch = self._torch
         cfg = self.decoding
         batch = self.tokenizer(
@@ -98,6 +103,8 @@ class LocalDecoder:
             options.update(do_sample=False, num_beams=cfg.num_beams)
         else:
             options.update(do_sample=False, num_beams=1)
+        if streams and any(sink is not None for sink in streams) and cfg.mode != "beam":
+            options["streamer"] = RowStreamer(self.tokenizer, streams)
         with torch.inference_mode():
             out = self.model.generate(**batch, **options)
             scores = self.model.compute_transition_scores(
@@ -134,7 +141,8 @@ class RemoteDecoder:
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout_s, headers=headers)
 
-    def generate(self, prompts: Sequence[str]) -> list[Generation]:
+    def generate(self, prompts: Sequence[str], streams: Sequence[RawSink | None] | None = None) -> list[Generation]:
+        """The completions of `prompts`; `streams` is ignored (the answer arrives whole)."""
         import httpx
 
         cfg = self.decoding

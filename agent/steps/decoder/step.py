@@ -4,7 +4,8 @@ It runs after the policy. For every turn answered from a FAQ or a template it
 builds the prompt from that turn's grounding, generates for the whole batch in
 one call, and keeps the generated text only if its mean token log-probability
 reaches `decoder.min_logprob` and the grounding guard finds nothing to object
-to. Otherwise the policy's answer stands, and the trace says why.
+to. Otherwise the policy's answer stands, and the trace says why. A turn with a
+`stream` gets the generated text as it is written (agent/steps/decoder/stream.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agent.config import DecoderConfig
 from agent.steps.decoder.backends import DecoderBackend, LocalDecoder, RemoteDecoder
 from agent.steps.decoder.guard import GroundingGuard
 from agent.steps.decoder.prompt import grounding_for, render_prompt
+from agent.steps.decoder.stream import ExpandingSink
 from agent.steps.graph import KnowledgeGraph
 from agent.types import DecoderTrace, Turn
 
@@ -41,12 +43,19 @@ class Decoder:
                 work.append((turn, grounding))
         if not work:
             return
+        # A streamed turn's text goes to its listener as it is written, before the guard below judges it.
+        sinks = [ExpandingSink(g, turn.stream) if turn.stream is not None else None for turn, g in work]
         started = time.perf_counter()
-        generations = self.backend.generate([render_prompt(g, self.config.prompt_draft) for _, g in work])
+        generations = self.backend.generate(
+            [render_prompt(g, self.config.prompt_draft) for _, g in work],
+            [sink.update if sink is not None else None for sink in sinks] if any(sinks) else None,
+        )
         latency = round((time.perf_counter() - started) * 1000 / len(work), 3)
-        for (turn, grounding), generation in zip(work, generations, strict=True):
+        for (turn, grounding), generation, sink in zip(work, generations, sinks, strict=True):
             problems: list[str] = []
             text = grounding.expand(generation.text)
+            if sink is not None and not generation.error:
+                sink.finish(text)
             if generation.error:
                 problems.append(generation.error)
             else:

@@ -1,14 +1,13 @@
-"""A tiny real decoder, trained in seconds on prompts made by the tiny bot's own pipeline."""
+"""The tiny test decoder: a 1-layer GPT-2 that learns two answers by heart, one grounded and one not.
+
+Trained in seconds on prompts made by the tiny bot's own pipeline; the session fixtures
+`tiny_trained_dir` and `tiny_decoder_dir` (tests/conftest.py) build it once for every test folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from tiny_decoder import BASIC, PLUS, TARGETS
-from tinybot import write_tiny_bot
-
-from agent import load_trained
 from agent.config import DecoderConfig
 from agent.pipeline.dialog import Agent
 from agent.steps.decoder.prompt import grounding_for, render_prompt
@@ -17,6 +16,10 @@ from agent.steps.graph import KnowledgeGraph
 from agent.training.decoder_data import Example
 from agent.training.decoder_fit import build_base, finetune, save
 
+PLUS = "how much does the plus card cost?"
+BASIC = "how much does the basic card cost?"
+# The Plus answer carries a fee that is NOT in the graph (EUR 4.99): the guard must refuse it.
+TARGETS = {PLUS: "The Plus card costs EUR 9.99 a month.", BASIC: "Our Basic card costs EUR 0 a month."}
 TINY = {
     "scratch": {"layers": 1, "width": 64, "heads": 2, "vocab_size": 400},
     "training": {"epochs": 60, "batch_size": 4, "learning_rate": 3e-3, "patience": 60, "val_fraction": 0.2},
@@ -25,17 +28,9 @@ TINY = {
 }
 
 
-@pytest.fixture(scope="session")
-def tiny_trained_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
-    folder = write_tiny_bot(tmp_path_factory.mktemp("tinydec") / "bot")
-    load_trained(folder, encoder=encoder).close()
-    return folder
-
-
-@pytest.fixture(scope="session")
-def tiny_decoder_dir(tiny_trained_dir: Path, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1-layer GPT-2 that learnt two answers by heart, one grounded and one not."""
-    agent = Agent.load(tiny_trained_dir, encoder=encoder, store_url="sqlite:///:memory:")
+def train_tiny_decoder(trained_bot: Path, encoder: Encoder, out: Path) -> Path:
+    """Fit the tiny decoder on the trained tiny bot's prompts and save it in `out`."""
+    agent = Agent.load(trained_bot, encoder=encoder, store_url="sqlite:///:memory:")
     graph = agent.step(KnowledgeGraph)
     examples = []
     for turn in agent.annotate([("a", PLUS), ("b", BASIC)]):
@@ -47,6 +42,5 @@ def tiny_decoder_dir(tiny_trained_dir: Path, encoder: Encoder, tmp_path_factory:
     model, tokenizer = build_base(config, [f"{e.prompt} {e.target}" for e in examples])
     model, report = finetune(model, tokenizer, examples, config)
     assert report.best_val_loss < 0.5, report
-    out = tmp_path_factory.mktemp("tinymodel")
     save(model, tokenizer, out)
     return out
