@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from agent.bot.schemas import FAQ_ID, INTENT_NAME, FaqEntry
-from agent.storage.store import ConversationRecord
+from agent.storage.store import ConversationRecord, StoredTurn
 from agent.types import Reply, Source, Trace
 
 CONVERSATION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -39,6 +39,18 @@ class MessageIn(_Strict):
     """A customer message. Control characters are removed and spaces collapsed before the bot sees it."""
 
     text: str = Field(min_length=1, description="the customer's message")
+    seq: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description=(
+            "optional: the message's number in its conversation (1, 2, 3, ...). Numbered messages are answered "
+            "in number order whatever order they arrive in (a number waits for the one before it for at most "
+            "bot.yaml http.sequence_wait_s); a number already answered gets the stored reply again and is not "
+            "stored twice (header X-Agent-Replayed: true); one that arrives after a higher number was answered "
+            "gets 409"
+        ),
+    )
 
     @field_validator("text")
     @classmethod
@@ -78,6 +90,21 @@ class ReplyOut(BaseModel):
             confidence=reply.confidence,
             handoff=reply.handoff,
             trace=reply.trace(),
+        )
+
+    @classmethod
+    def stored(cls, conversation_id: str, turn: StoredTurn) -> ReplyOut:
+        """The reply as the store kept it (personal data masked), for a numbered message sent again."""
+        assert turn.trace is not None, "a bot turn has its trace"
+        trace = turn.trace
+        return cls(
+            conversation_id=conversation_id,
+            text=turn.text,
+            source=trace.source,
+            intent=trace.intent,
+            confidence=trace.confidence,
+            handoff=trace.handoff,
+            trace=trace,
         )
 
 

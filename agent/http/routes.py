@@ -99,7 +99,10 @@ def build_router(s: Services) -> APIRouter:
     ) -> ReplyOut:
         response.headers["X-Agent-Worker"] = str(os.getpid())  # which worker answered (load-balancing checks)
         text = clean_message(body.text, limit)  # control characters out; empty -> 422
-        outcome = await s.batcher.submit(conversation_id, text)
+        outcome = await s.batcher.submit(conversation_id, text, body.seq)
+        if outcome.stored is not None:  # this number was answered before: the same reply, nothing stored
+            response.headers["X-Agent-Replayed"] = "true"
+            return ReplyOut.stored(conversation_id, outcome.stored)
         if outcome.ended:
             raise ApiError(409, f"conversation '{conversation_id}' has ended; start a new conversation id")
         if outcome.error is not None:

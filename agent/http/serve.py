@@ -103,6 +103,9 @@ def app_from_env() -> FastAPI:
         raise ConfigError(f"{ENV_BOT} is not set: start the server with `python -m agent serve`.")
     workers = int(os.environ.get(ENV_WORKERS, "1"))
     _share_cpu(workers)
+    # The agent thread holds the GIL for long stretches of Python; a waiting thread gets it after at most this
+    # long (default 5 ms), so the event loop and the ticket thread read and ticket a message within a few ms.
+    sys.setswitchinterval(0.001)
     agent = Agent.load(bot_dir, store_url=os.environ.get(ENV_STORE) or None)
     agent.warm_up()
     # The loaded models are millions of long-lived objects; without this, the first full garbage
