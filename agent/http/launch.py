@@ -45,9 +45,19 @@ class ServedProcess:
 
     @classmethod
     def start(
-        cls, bot: Path, store: str, workers: int, api_keys: str, log: Path, timeout_s: float = 240.0
+        cls,
+        bot: Path,
+        store: str,
+        workers: int,
+        api_keys: str,
+        log: Path,
+        timeout_s: float = 240.0,
+        user: str | None = None,
     ) -> ServedProcess:
-        """Start the server and wait until each of its workers has answered /v1/health."""
+        """Start the server and wait until each of its workers has answered /v1/health.
+
+        `user` runs it as that user (the caller must be root; tests use it to be refused what root is not).
+        """
         port = free_port()
         command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
         command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
@@ -58,6 +68,7 @@ class ServedProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "AGENT_API_KEYS": api_keys},
                 start_new_session=True,  # its own process group: stopping it stops its workers
+                user=user,
             )
         server = cls(f"http://127.0.0.1:{port}", process, log, workers)
         server._wait_ready(timeout_s)
