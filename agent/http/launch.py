@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +53,15 @@ class ServedProcess:
         api_keys: str,
         log: Path,
         timeout_s: float = 240.0,
-        user: str | None = None,
+        wrapper: Sequence[str] = (),
     ) -> ServedProcess:
         """Start the server and wait until each of its workers has answered /v1/health.
 
-        `user` runs it as that user (the caller must be root; tests use it to be refused what root is not).
+        `wrapper` is a command the server runs under (e.g. `nice -n 5`, or `setpriv` to drop root's
+        capabilities: tests use it to have file permissions refuse a server run by root).
         """
         port = free_port()
-        command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
+        command = [*wrapper, sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
         command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
         with open(log, "wb") as out:
             process = subprocess.Popen(
@@ -68,7 +70,6 @@ class ServedProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "AGENT_API_KEYS": api_keys},
                 start_new_session=True,  # its own process group: stopping it stops its workers
-                user=user,
             )
         server = cls(f"http://127.0.0.1:{port}", process, log, workers)
         server._wait_ready(timeout_s)

@@ -11,6 +11,7 @@ GET    /v1/health  /v1/ready  /v1/metrics   no key needed
 
 # No `from __future__ import annotations` here: the message model is built per server, and FastAPI
 # reads the route signatures' annotations as objects.
+import logging
 import os
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -43,6 +44,8 @@ from agent.http.models import (
 from agent.http.webhook import WebhookSender
 from agent.pipeline.dialog import Agent
 from agent.pipeline.messages import clean_message
+
+log = logging.getLogger("agent.http")
 
 
 @dataclass
@@ -173,14 +176,15 @@ def build_router(s: Services) -> APIRouter:
     @router.get(
         "/ready",
         response_model=ReadyOut,
-        responses={503: {"model": ReadyOut}},
+        responses={503: {"model": ReadyOut, "description": "the store cannot be read or written, or not locked"}},
         tags=["operations"],
-        summary="Readiness: the bot is loaded and its store answers",
+        summary="Readiness: the bot is loaded, and its store can be read, written and locked as a message needs",
     )
     async def ready() -> Any:
         try:
-            await run_in_threadpool(s.agent.store.faq_revision)
-        except StoreError:
+            await run_in_threadpool(s.agent.store.check)
+        except StoreError as exc:
+            log.warning("not ready: %s", exc)  # the reason names paths and URLs: for the log, not the answer
             return JSONResponse(ReadyOut(status="not ready", store="unavailable", faq_entries=0).model_dump(), 503)
         return ReadyOut(status="ready", store="ok", faq_entries=len(s.agent.faq))
 
