@@ -2,17 +2,20 @@
 
 Starts the server itself (a fresh PostgreSQL schema by default, a trained copy of
 the bot with the rate limit off). Each conversation's messages are started
-`--gap-ms` apart and are all in flight together, each on a new connection so
-that they spread over the workers; conversations run one after another
-(`--parallel` runs several at once). Afterwards every stored transcript is read
-back through the API: a conversation is reordered when its customer turns are
-not in the order the messages were sent, and a message is lost when it is
-missing. `--sequence` also sends each message's number (`seq`), so the server
+`--gap-ms` apart and are all in flight together, each on a connection of its
+own, opened before the first send, so that they spread over the workers and a
+send is one write; `--connect per-message` opens each connection as its
+message is sent instead, so the client's own handshakes race. Conversations run
+one after another (`--parallel` runs several at once). Afterwards every stored
+transcript is read back through the API: a conversation is reordered when its
+customer turns are not in the order the messages were sent, and a message is
+lost when it is missing. `--sequence` also sends each message's number (`seq`), so the server
 orders by the client's numbers rather than by arrival. Prints JSON.
 
     python -m bench.arrival_order [--bot .] [--workers 2] [--store postgres|sqlite|URL]
                                   [--conversations 20] [--messages 10] [--gap-ms 20]
-                                  [--parallel 1] [--sequence] [--no-decoder]
+                                  [--parallel 1] [--sequence] [--connect ahead|per-message]
+                                  [--no-decoder]
 """
 
 from __future__ import annotations
@@ -67,12 +70,15 @@ def _text(conversation: int, i: int) -> str:
     return f"#{i:02d} {QUESTIONS[(conversation + i) % len(QUESTIONS)]}"
 
 
-async def _conversation(url: str, key: str, cid: str, n: int, count: int, gap_s: float, seq: bool) -> dict:
+async def _conversation(
+    url: str, key: str, cid: str, n: int, count: int, gap_s: float, seq: bool, connect: str
+) -> dict:
     """Post `count` messages `gap_s` apart, all in flight together; read the transcript back.
 
-    Each message goes over a connection of its own, opened (and answered once by /v1/health) before
-    the first message is sent: a send is then one write, so the client's own connection set-up cannot
-    reorder what it sends, and the messages spread over the workers as their connections were accepted.
+    Each message goes over a connection of its own. With `connect="ahead"` the connections are opened
+    (and answered once by /v1/health) before the first message is sent: a send is then one write, so
+    the client's own connection set-up cannot reorder what it sends. With "per-message" each message
+    opens its connection when it is sent, as a browser or a naive client does; the handshakes then race.
     """
     headers = {"Authorization": f"Bearer {key}"}
     clients = [
@@ -80,7 +86,9 @@ async def _conversation(url: str, key: str, cid: str, n: int, count: int, gap_s:
         for _ in range(count)
     ]
     try:
-        workers = [(await client.get("/v1/health")).json()["worker"] for client in clients]
+        workers = (
+            [(await client.get("/v1/health")).json()["worker"] for client in clients] if connect == "ahead" else []
+        )
 
         async def one(i: int) -> tuple[httpx.Response | None, float, str]:
             await asyncio.sleep(i * gap_s)
@@ -95,6 +103,7 @@ async def _conversation(url: str, key: str, cid: str, n: int, count: int, gap_s:
             return response, (time.perf_counter() - started) * 1000, ""
 
         results = await asyncio.gather(*(one(i) for i in range(count)))
+        workers += [r.headers.get("X-Agent-Worker") for r, _, _ in results if r is not None and connect != "ahead"]
         turns = (await clients[0].get(f"/v1/conversations/{cid}")).json().get("turns", [])
     finally:
         for client in clients:
@@ -120,7 +129,10 @@ async def _run(url: str, key: str, args: argparse.Namespace, run: str) -> list[d
     for start in range(0, args.conversations, args.parallel):
         batch = range(start, min(args.conversations, start + args.parallel))
         done += await asyncio.gather(
-            *(_conversation(url, key, f"order-{run}-{c:03d}", c, args.messages, gap, args.sequence) for c in batch)
+            *(
+                _conversation(url, key, f"order-{run}-{c:03d}", c, args.messages, gap, args.sequence, args.connect)
+                for c in batch
+            )
         )
     return done
 
@@ -135,6 +147,12 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=float, default=20.0)
     parser.add_argument("--parallel", type=int, default=1, help="conversations in flight at once")
     parser.add_argument("--sequence", action="store_true", help="send each message's number as `seq`")
+    parser.add_argument(
+        "--connect",
+        choices=["ahead", "per-message"],
+        default="ahead",
+        help="open each message's connection before the first send (default), or as it is sent",
+    )
     parser.add_argument("--no-decoder", action="store_true", help="turn the bot's decoder off in the copy")
     args = parser.parse_args()
 
@@ -143,6 +161,7 @@ def main() -> None:
     schema = None
     with tempfile.TemporaryDirectory(prefix="arrival-order-") as tmp:
         bot = _prepare_bot(Path(args.bot).resolve(), Path(tmp), decoder=not args.no_decoder)
+        decoder = load_bot(bot).config.decoder.enabled
         if args.store == "postgres":
             import psycopg
 
@@ -182,9 +201,10 @@ def main() -> None:
                 "gap_ms": args.gap_ms,
                 "parallel": args.parallel,
                 "client_sequence": args.sequence,
+                "connect": args.connect,
                 "workers": args.workers,
                 "store": "postgresql" if args.store == "postgres" else args.store,
-                "decoder": not args.no_decoder,
+                "decoder": decoder,
                 "reordered_conversations": sum(r["reordered"] for r in results),
                 "lost_messages": sum(r["lost"] for r in results),
                 "transcripts_not_alternating": sum(not r["alternating"] for r in results),

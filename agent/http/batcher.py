@@ -2,11 +2,11 @@
 
 Each request takes an arrival ticket (agent/storage/arrival.py: what "arrival"
 means, and the client's own numbers, `seq`) on the worker's ticket thread the
-moment it is read, puts its message on an asyncio queue and waits. One loop takes the first message and everything
-queued behind it (up to `max_batch`) and answers them with one
-`Agent.respond_batch` call on the agent's own thread. Nothing waits for a batch
-to fill, so a lone message is answered at once, and under load each step runs
-once for many conversations.
+moment it is read, puts its message on an asyncio queue and waits. One loop
+takes the first message and everything queued behind it (up to `max_batch`)
+and answers them with one `Agent.respond_batch` call on the agent's own thread.
+Nothing waits for a batch to fill, so a lone message is answered at once, and
+under load each step runs once for many conversations.
 
 Order: within a worker the queue is first in, first out; across workers a
 message waits (deferred to the next pass) while a message before it is still

@@ -1,12 +1,14 @@
 """The /v1 endpoints: conversations (chat scope), FAQ administration (admin scope), health, readiness, metrics.
 
-POST   /v1/conversations/{id}/messages   {"text": ...} -> the reply with its trace
+POST   /v1/conversations/{id}/messages   {"text": ..., "seq": n (optional)} -> the reply with its trace
 GET    /v1/conversations/{id}            the transcript, oldest turn first (personal data masked)
 POST   /v1/conversations/{id}/end        end it; later messages get 409
 GET    /v1/faq                           every FAQ entry              (admin)
 POST   /v1/faq                           add one; retrievable at once (admin)
 GET|PUT|DELETE /v1/faq/{faq_id}          read, replace, delete one    (admin)
 GET    /v1/health  /v1/ready  /v1/metrics   no key needed
+
+Every store failure is 503 (one handler, agent/http/errors.py); /v1/ready tries what a message needs.
 """
 
 # No `from __future__ import annotations` here: the message model is built per server, and FastAPI

@@ -98,7 +98,7 @@ def _order_key(conversation_id: str) -> int:
 
 
 class ArrivalTickets:
-    """Takes, checks and returns tickets in the store's database; `open()` before taking any."""
+    """Takes, checks and returns tickets in the store's database; the worker's lease is taken on first use."""
 
     def __init__(self, engine: Engine, seq_wait_s: float = SEQ_WAIT_S, stale_after_s: float = STALE_AFTER_S) -> None:
         self.engine = engine
@@ -114,10 +114,6 @@ class ArrivalTickets:
     def worker(self) -> int:
         """This worker's lease number."""
         return self._ensure_lease().worker
-
-    def open(self) -> None:
-        """Hold this worker's lease, so other workers know its tickets are live."""
-        self._ensure_lease()
 
     def close(self) -> None:
         with self._mutex:

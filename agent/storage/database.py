@@ -86,6 +86,8 @@ class Database:
                     session.add(MetaRow(key=REVISION_KEY, value=uuid.uuid4().hex))
         except IntegrityError:
             pass  # another process created it at the same moment
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Cannot open the store at {self.url}: {first_line(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
