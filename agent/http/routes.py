@@ -67,7 +67,10 @@ T = TypeVar("T")
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     extra = {
         404: {"model": ErrorOut, "description": "no such conversation or FAQ entry"},
-        409: {"model": ErrorOut, "description": "conflict: conversation ended, or FAQ id already taken"},
+        409: {
+            "model": ErrorOut,
+            "description": "conflict: conversation ended, a message `seq` came after a higher one, or FAQ id taken",
+        },
         503: {"model": ErrorOut, "description": "the store is unavailable"},
     }
     return {**ERRORS, **{code: extra[code] for code in codes}}

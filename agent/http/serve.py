@@ -71,7 +71,7 @@ def serve(
         raise ConfigError(f"--workers must be at least 1 (got {workers}).")
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be 1-65535 (got {port}).")
-    check_port(host, port)  # before the imports and the models: a second, not after seconds of loading
+    check_port(host, port)  # before the bot is loaded, built or served: not after seconds of loading models
 
     import uvicorn
 
