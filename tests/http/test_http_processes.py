@@ -232,6 +232,9 @@ def test_workers_stop_when_the_serve_parent_is_killed(served_tiny_dir: Path, tmp
     server = _start(bot, f"sqlite:///{tmp_path / 'store.db'}")
     port = int(server.url.rsplit(":", 1)[1])
     workers = _children(server.process.pid)
+    # The workers were started with the metrics folder in their environment; the killed parent cannot remove it.
+    environ = [v for pid in workers for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")]
+    metrics = {v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"PROMETHEUS_MULTIPROC_DIR=")}
     try:
         assert len(workers) >= 2
         os.kill(server.process.pid, signal.SIGKILL)
@@ -245,6 +248,8 @@ def test_workers_stop_when_the_serve_parent_is_killed(served_tiny_dir: Path, tmp
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        for folder in metrics:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_port_in_use_is_one_line_before_anything_is_loaded(served_tiny_dir: Path, tmp_path: Path) -> None:
