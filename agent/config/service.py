@@ -159,6 +159,9 @@ class HttpConfig(_Strict):
     # Largest request body accepted, in bytes; a bigger one is refused (413) before it is read.
     max_body_bytes: int = Field(65_536, ge=1024, le=64 * 1024 * 1024)
     max_batch: int = Field(32, ge=1, le=1024, description="messages answered in one batched pass")
+    # How long a message the client numbered (`seq`) waits for the number before it to arrive; then it is
+    # answered anyway, and the missing number, if it comes later, gets 409.
+    sequence_wait_s: float = Field(2.0, ge=0, le=60)
     rate_limit: RateLimitConfig = RateLimitConfig()
     webhook: WebhookConfig = WebhookConfig()
 

@@ -57,7 +57,11 @@ def create_app(
     services = Services(
         agent=agent,
         batcher=TurnBatcher(
-            agent, metrics, settings.max_batch, HandoffClaims(agent.store.engine), ArrivalTickets(agent.store.engine)
+            agent,
+            metrics,
+            settings.max_batch,
+            HandoffClaims(agent.store.engine),
+            ArrivalTickets(agent.store.engine, seq_wait_s=settings.sequence_wait_s),
         ),
         webhook=WebhookSender(settings.webhook, metrics),
         metrics=metrics,

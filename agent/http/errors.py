@@ -1,12 +1,15 @@
 """Every error the API returns is JSON, `{"error": code, "message": one line}`, and never a stack trace.
 
 Validation errors name the field and the rule ("body.text: the message is 2,345
-characters; the limit is 2,000"). Store failures become 503 without the
-database URL or any path; anything unexpected becomes 500 with an id that the
-server log repeats next to the details.
+characters; the limit is 2,000"); a body that is not UTF-8 JSON is one of them
+(422, never an undocumented 400). Store failures (every StoreError, whichever
+route) become 503 without the database URL or any path; a method a path does
+not serve is 405 with `Allow` listing every method it does; anything
+unexpected becomes 500 with an id that the server log repeats next to the details.
 """
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.exceptions import FaqError, MessageError, StoreError
-from agent.http.models import CONVERSATION_ID_RULE
+from agent.http.models import CONVERSATION_ID_RULE, FAQ_TEXT, FAQ_TEXT_RULE
 
 log = logging.getLogger("agent.http")
 STATUS_CODES = {
@@ -35,6 +38,9 @@ STATUS_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+
+HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
 
 
 class ApiError(Exception):
@@ -79,6 +85,8 @@ def describe_validation(errors: Sequence[Mapping[str, Any]], max_chars: int) -> 
         line = f"{where}: field required"
     elif kind == "string_pattern_mismatch" and loc[-1:] == ["conversation_id"]:
         line = f"{where}: must be {CONVERSATION_ID_RULE}"
+    elif kind == "string_pattern_mismatch" and ctx.get("pattern") == FAQ_TEXT:
+        line = f"{where}: {FAQ_TEXT_RULE}"
     else:
         line = f"{where}: {first.get('msg', 'invalid value')}"
     line = " ".join(line.split())  # one line, whatever the parser said
@@ -97,7 +105,15 @@ def install_error_handlers(app: FastAPI, max_chars: int) -> None:
         return error_response(422, describe_validation(exc.errors(), max_chars))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            allowed = allowed_methods(request, exc)
+            line = f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}"
+            return error_response(405, line, {"Allow": ", ".join(allowed)})
+        if exc.status_code == 400:  # FastAPI could not read the body as JSON (e.g. it is not UTF-8): that is 422
+            cause = exc.__cause__
+            why = f"not UTF-8 text at byte {cause.start}" if isinstance(cause, UnicodeDecodeError) else "unreadable"
+            return error_response(422, f"body: invalid JSON ({why}); send UTF-8 JSON")
         detail = exc.detail if isinstance(exc.detail, str) else STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, detail, getattr(exc, "headers", None))
 
@@ -116,6 +132,17 @@ def install_error_handlers(app: FastAPI, max_chars: int) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         return internal_error(request, exc)
+
+
+def allowed_methods(request: Request, exc: StarletteHTTPException) -> list[str]:
+    """Every method served at this request's path: those the OpenAPI schema lists for it, and the router's own."""
+    methods = {m.strip().upper() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        parts = re.split(r"(\{[^/}]+\})", template)  # a path parameter matches one segment
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(method.upper() for method in operations if method.upper() in HTTP_METHODS)
+    return sorted(methods)
 
 
 def store_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +54,15 @@ class ServedProcess:
         log: Path,
         timeout_s: float = 240.0,
         env: dict[str, str] | None = None,
+        wrapper: Sequence[str] = (),
     ) -> ServedProcess:
-        """Start the server and wait until each of its workers has answered /v1/health; `env` adds variables."""
+        """Start the server and wait until each of its workers has answered /v1/health; `env` adds variables.
+
+        `wrapper` is a command the server runs under (e.g. `nice -n 5`, or `setpriv` to drop root's
+        capabilities: tests use it to have file permissions refuse a server run by root).
+        """
         port = free_port()
-        command = [sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
+        command = [*wrapper, sys.executable, "-m", "agent", "serve", "--bot", str(bot), "--port", str(port)]
         command += ["--workers", str(workers), "--store", store, "--log-level", "warning"]
         with open(log, "wb") as out:
             process = subprocess.Popen(

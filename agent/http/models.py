@@ -6,20 +6,28 @@ Requests forbid unknown fields. The message model is built per server
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from agent.bot.schemas import FAQ_ID, INTENT_NAME, FaqEntry
-from agent.storage.store import ConversationRecord
+from agent.storage.store import ConversationRecord, StoredTurn
 from agent.types import Reply, Source, Trace
 
 CONVERSATION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CONVERSATION_ID_RULE = "1-128 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
-# Control characters other than tab and newline; FAQ text may span lines, a message may not.
-FAQ_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# FAQ text (question, answer, each alternative and tag): at least one visible character and no control
+# characters but tab and newline (it may span lines, a message may not). One pattern, checked by the server
+# and published in the schema, written without `\s` (whose meaning differs between regex engines).
+_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029"
+_SPACE_OR_CONTROL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+FAQ_TEXT = f"^[^{_CONTROL}]*[^{_SPACE_OR_CONTROL}][^{_CONTROL}]*$"
+FAQ_TEXT_RULE = "must hold a visible character and no control characters (tab and newline are allowed)"
+
+
+def _faq_text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=FAQ_TEXT)]
 
 
 class _Strict(BaseModel):
@@ -39,6 +47,18 @@ class MessageIn(_Strict):
     """A customer message. Control characters are removed and spaces collapsed before the bot sees it."""
 
     text: str = Field(min_length=1, description="the customer's message")
+    seq: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description=(
+            "optional: the message's number in its conversation (1, 2, 3, ...). Numbered messages are answered "
+            "in number order whatever order they arrive in (a number waits for the one before it for at most "
+            "bot.yaml http.sequence_wait_s); a number already answered gets the stored reply again and is not "
+            "stored twice (header X-Agent-Replayed: true); one that arrives after a higher number was answered "
+            "gets 409"
+        ),
+    )
 
     @field_validator("text")
     @classmethod
@@ -79,6 +99,13 @@ class ReplyOut(BaseModel):
             handoff=reply.handoff,
             trace=reply.trace(),
         )
+
+
+def replayed(conversation_id: str, turn: StoredTurn) -> Reply:
+    """The reply as the store kept it (personal data masked), for a numbered message sent again."""
+    assert turn.trace is not None, "a bot turn has its trace"
+    fields = {name: getattr(turn.trace, name) for name in Trace.model_fields}
+    return Reply.model_construct(**fields, session_id=conversation_id, text=turn.text)
 
 
 class TurnOut(BaseModel):
@@ -145,30 +172,23 @@ class EndedOut(BaseModel):
 
 
 class FaqIn(_Strict):
-    """A FAQ entry's content (its id is in the path)."""
+    """A FAQ entry's content (its id is in the path). Every text follows FAQ_TEXT; surrounding spaces are dropped."""
 
-    question: str = Field(min_length=1, max_length=1000)
-    alternatives: list[str] = Field([], max_length=50)
-    answer: str = Field(min_length=1, max_length=10_000)
-    tags: list[str] = Field([], max_length=50)
+    question: _faq_text(1000)  # type: ignore[valid-type]
+    alternatives: list[_faq_text(1000)] = Field([], max_length=50)  # type: ignore[valid-type]
+    answer: _faq_text(10_000)  # type: ignore[valid-type]
+    tags: list[_faq_text(1000)] = Field([], max_length=50)  # type: ignore[valid-type]
     intent: str | None = Field(None, pattern=INTENT_NAME, max_length=120)
 
     @field_validator("question", "answer")
     @classmethod
     def _text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return _clean_faq_text(value)
+        return _encodable(value).strip()
 
     @field_validator("alternatives", "tags")
     @classmethod
     def _items(cls, values: list[str]) -> list[str]:
-        for i, value in enumerate(values):
-            if not value.strip():
-                raise ValueError(f"item {i} is blank")
-            if len(value) > 1000:
-                raise ValueError(f"item {i} is over 1,000 characters")
-        return [_clean_faq_text(v) for v in values]
+        return [_encodable(value).strip() for value in values]
 
     def entry(self, faq_id: str) -> FaqEntry:
         return FaqEntry(id=faq_id, **self.model_dump())
@@ -181,12 +201,6 @@ class FaqCreate(FaqIn):
 
     def entry(self, faq_id: str | None = None) -> FaqEntry:
         return FaqEntry(**self.model_dump())
-
-
-def _clean_faq_text(value: str) -> str:
-    if FAQ_CONTROL.search(_encodable(value)):
-        raise ValueError("contains control characters")
-    return value.strip()
 
 
 class FaqListOut(BaseModel):

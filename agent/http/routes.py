@@ -1,7 +1,8 @@
 """The /v1 endpoints: conversations, FAQ administration (admin scope), health, readiness, metrics.
 
 POST   /v1/conversations                 open one (widget, chat or admin key) -> id, token, greeting (201)
-POST   /v1/conversations/{id}/messages   {"text": ...} -> the reply with its trace; SSE with Accept: text/event-stream
+POST   /v1/conversations/{id}/messages   {"text": ..., "seq": n (optional)} -> the reply with its trace;
+                                         SSE with Accept: text/event-stream
 GET    /v1/conversations/{id}            the transcript, oldest turn first (personal data masked)
 POST   /v1/conversations/{id}/end        end it; later messages get 409
 
@@ -10,10 +11,13 @@ GET    /v1/faq                           every FAQ entry              (admin)
 POST   /v1/faq                           add one; retrievable at once (admin)
 GET|PUT|DELETE /v1/faq/{faq_id}          read, replace, delete one    (admin)
 GET    /v1/health  /v1/ready  /v1/metrics   no key needed
+
+Every store failure is 503 (one handler, agent/http/errors.py); /v1/ready tries what a message needs.
 """
 
 # No `from __future__ import annotations` here: the message model is built per server, and FastAPI
 # reads the route signatures' annotations as objects.
+import logging
 import os
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -45,12 +49,15 @@ from agent.http.models import (
     ReadyOut,
     ReplyOut,
     message_model,
+    replayed,
 )
 from agent.http.sse import MEDIA_TYPE, stream_response, wants_stream
 from agent.http.webhook import WebhookSender
 from agent.pipeline.dialog import Agent
 from agent.pipeline.messages import clean_message
 from agent.types import Reply
+
+log = logging.getLogger("agent.http")
 
 
 @dataclass
@@ -70,7 +77,10 @@ T = TypeVar("T")
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     extra = {
         404: {"model": ErrorOut, "description": "no such conversation or FAQ entry"},
-        409: {"model": ErrorOut, "description": "conflict: conversation ended, or FAQ id already taken"},
+        409: {
+            "model": ErrorOut,
+            "description": "conflict: conversation ended, a message `seq` came after a higher one, or FAQ id taken",
+        },
         503: {"model": ErrorOut, "description": "the store is unavailable"},
     }
     return {**ERRORS, **{code: extra[code] for code in codes}}
@@ -94,7 +104,10 @@ def build_router(s: Services) -> APIRouter:
     admin = Annotated[Principal, Depends(s.access.require("admin"))]
 
     def settle(outcome: Outcome, conversation: str) -> Reply:
-        """The reply of a turn, or the error it ended in; a handoff is announced on the webhook."""
+        """The reply of a turn (for a number answered before, the stored one: nothing is stored again), or
+        the error it ended in; a handoff is announced on the webhook."""
+        if outcome.stored is not None:
+            return replayed(conversation, outcome.stored)
         if outcome.ended:
             raise ApiError(409, f"conversation '{conversation}' has ended; start a new conversation")
         if outcome.error is not None:
@@ -144,10 +157,13 @@ def build_router(s: Services) -> APIRouter:
         worker = {"X-Agent-Worker": str(os.getpid())}  # which worker answered (load-balancing checks)
         text = clean_message(body.text, limit)  # control characters out; empty -> 422
         if wants_stream(request):
-            events = await s.batcher.submit_stream(conversation_id, text)
+            events = await s.batcher.submit_stream(conversation_id, text, body.seq)
             return await stream_response(events, lambda outcome: settle(outcome, conversation_id), worker)
-        reply = settle(await s.batcher.submit(conversation_id, text), conversation_id)
+        outcome = await s.batcher.submit(conversation_id, text, body.seq)
+        reply = settle(outcome, conversation_id)
         response.headers.update(worker)
+        if outcome.stored is not None:  # this number was answered before: the same reply, nothing stored
+            response.headers["X-Agent-Replayed"] = "true"
         return ReplyOut.of(reply)
 
     @router.get(
@@ -211,14 +227,15 @@ def build_router(s: Services) -> APIRouter:
     @router.get(
         "/ready",
         response_model=ReadyOut,
-        responses={503: {"model": ReadyOut}},
+        responses={503: {"model": ReadyOut, "description": "the store cannot be read or written, or not locked"}},
         tags=["operations"],
-        summary="Readiness: the bot is loaded and its store answers",
+        summary="Readiness: the bot is loaded, and its store can be read, written and locked as a message needs",
     )
     async def ready() -> Any:
         try:
-            await run_in_threadpool(s.agent.store.faq_revision)
-        except StoreError:
+            await run_in_threadpool(s.agent.store.check)
+        except StoreError as exc:
+            log.warning("not ready: %s", exc)  # the reason names paths and URLs: for the log, not the answer
             return JSONResponse(ReadyOut(status="not ready", store="unavailable", faq_entries=0).model_dump(), 503)
         return ReadyOut(status="ready", store="ok", faq_entries=len(s.agent.faq))
 

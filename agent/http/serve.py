@@ -1,9 +1,18 @@
 """`python -m agent serve`: the entry point that runs the HTTP API under uvicorn, with one or more workers.
 
-The parent process checks everything first (bot folder, API keys, build) and
-prepares the store (tables, FAQ seed, FAQ index), so a mistake is one line on
-stderr and workers never race to create tables. Then uvicorn starts the
-workers; each builds its own app through `app_from_env`, uvicorn's factory.
+The parent process checks everything first (that the port can be bound, then
+bot folder, API keys, build) and prepares the store (tables, FAQ seed, FAQ
+index), so a mistake is one line on stderr, a port in use is reported before
+any model is loaded, and workers never race to create tables. Then uvicorn
+starts the workers; each builds its own app through `app_from_env`, uvicorn's
+factory.
+
+Supervision: uvicorn's parent replaces a worker that dies, and the other
+workers carry on at once (the dead worker's arrival tickets and turn locks end
+with its process: agent/storage/arrival.py). A worker stops (SIGTERM, a graceful
+shutdown) when the parent dies, even by SIGKILL: on Linux the kernel sends it
+(`PR_SET_PDEATHSIG`), elsewhere a thread notices the parent is gone within half
+a second. So no orphan keeps the port, and a restart can bind it.
 
 uvicorn needs an import string to start several workers, so the parent hands
 its settings to the workers in environment variables, read only here:
@@ -11,6 +20,7 @@ its settings to the workers in environment variables, read only here:
     AGENT_SERVE_BOT           the bot folder (absolute)
     AGENT_SERVE_STORE         the store URL (--store, or bot.yaml's)
     AGENT_SERVE_WORKERS       the number of workers (to share the CPU threads)
+    AGENT_SERVE_PARENT        the parent's process id (a worker stops when that process is gone)
     AGENT_API_KEYS            inherited as the caller set it (never written by us)
     AGENT_TOKEN_SECRET        inherited likewise: signs conversation tokens (or bot.yaml http.token_secret_file)
     PROMETHEUS_MULTIPROC_DIR  with several workers, a fresh folder where every worker's metrics add up
@@ -18,11 +28,17 @@ its settings to the workers in environment variables, read only here:
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import gc
 import os
 import shutil
+import signal
+import socket
 import sys
 import tempfile
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from agent.exceptions import ConfigError
@@ -33,10 +49,13 @@ if TYPE_CHECKING:
 ENV_BOT = "AGENT_SERVE_BOT"
 ENV_STORE = "AGENT_SERVE_STORE"
 ENV_WORKERS = "AGENT_SERVE_WORKERS"
+ENV_PARENT = "AGENT_SERVE_PARENT"
 ENV_KEYS = "AGENT_API_KEYS"
 ENV_TOKEN_SECRET = "AGENT_TOKEN_SECRET"
 ENV_METRICS = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own switch into multi-process mode
 FACTORY = "agent.http.serve:app_from_env"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_S = 0.5
 
 
 def serve(
@@ -51,6 +70,12 @@ def serve(
     log_level: str = "info",
 ) -> int:
     """Check and prepare in this process, then run uvicorn until it is stopped; returns the exit status."""
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers}).")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port must be 1-65535 (got {port}).")
+    check_port(host, port)  # before the bot is loaded, built or served: not after seconds of loading models
+
     import uvicorn
 
     from agent.http.auth import load_api_keys
@@ -62,10 +87,6 @@ def serve(
     from agent.storage.store import Store
     from agent.training.build import build
 
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1 (got {workers}).")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port must be 1-65535 (got {port}).")
     bot = load_bot(bot_dir)
     http = bot.config.http
     keys = load_api_keys(api_keys, http.api_keys_path(bot.path))  # fail here, once, not in every worker
@@ -89,6 +110,7 @@ def serve(
     os.environ[ENV_BOT] = str(bot.path)
     os.environ[ENV_STORE] = url
     os.environ[ENV_WORKERS] = str(workers)
+    os.environ[ENV_PARENT] = str(os.getpid())
     if metrics_dir:
         os.environ[ENV_METRICS] = metrics_dir
     print(
@@ -115,7 +137,13 @@ def app_from_env() -> FastAPI:
     if not bot_dir:
         raise ConfigError(f"{ENV_BOT} is not set: start the server with `python -m agent serve`.")
     workers = int(os.environ.get(ENV_WORKERS, "1"))
+    parent = int(os.environ.get(ENV_PARENT) or os.getpid())
+    if parent != os.getpid():  # a worker process (with one worker, uvicorn serves in the parent itself)
+        _exit_with_parent(parent)
     _share_cpu(workers)
+    # The agent thread holds the GIL for long stretches of Python; a waiting thread gets it after at most this
+    # long (default 5 ms), so the event loop and the ticket thread read and ticket a message within a few ms.
+    sys.setswitchinterval(0.001)
     agent = Agent.load(bot_dir, store_url=os.environ.get(ENV_STORE) or None)
     agent.warm_up()
     # The loaded models are millions of long-lived objects; without this, the first full garbage
@@ -128,6 +156,38 @@ def app_from_env() -> FastAPI:
     return create_app(
         agent, keys, token_secret=secret, metrics_dir=os.environ.get(ENV_METRICS) or None, close_agent=True
     )
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise ConfigError when `host:port` cannot be bound (in use, or not an address of this machine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+            raise ConfigError(
+                f"--port {port}: cannot listen on {host}:{port} ({reason}); "
+                "stop what holds it or choose another --port."
+            ) from None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Stop this worker (SIGTERM: uvicorn's graceful shutdown) once the `serve` parent is gone, however it died."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # it died before the kernel was told
+                os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="agent-parent-watch", daemon=True).start()
 
 
 def _share_cpu(workers: int) -> None:

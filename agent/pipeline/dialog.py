@@ -143,19 +143,25 @@ class Agent:
             yield event
 
     def respond_batch(
-        self, messages: Sequence[tuple[str, str]], streams: Sequence[TextSink | None] | None = None
+        self,
+        messages: Sequence[tuple[str, str]],
+        streams: Sequence[TextSink | None] | None = None,
+        client_seqs: Sequence[int | None] | None = None,
     ) -> list[Reply]:
         """Answer many (session_id, text) messages with one batched pass per step.
 
         Messages of the same session are answered in order. Every message is
         checked before any is processed, so a bad one stores nothing. `streams`, one
         per message (None for most), receive the decoder's text as it is written.
+        `client_seqs` (the HTTP API's `seq`, one per message or None) are stored
+        with the turns, in the same transaction.
         """
         limit = self.config.limits.max_message_chars
         sinks = list(streams) if streams is not None else [None] * len(messages)
         if len(sinks) != len(messages):
             raise ValueError(f"{len(sinks)} streams for {len(messages)} messages")
         cleaned = [(check_session_id(sid), clean_message(text, limit)) for sid, text in messages]
+        numbers = list(client_seqs) if client_seqs is not None else [None] * len(cleaned)
         replies: list[Reply | None] = [None] * len(cleaned)
         # A wave holds each session at most once, so a later message sees the earlier one's state.
         waves: list[list[int]] = []
@@ -170,8 +176,10 @@ class Agent:
         # one conversation never interleave, also across processes sharing the store.
         with self.store.conversation_lock(*depth):
             for wave in waves:
-                replied = self._respond_wave([cleaned[i] for i in wave], [sinks[i] for i in wave])
-                for i, reply in zip(wave, replied, strict=True):
+                answered = self._respond_wave(
+                    [cleaned[i] for i in wave], [sinks[i] for i in wave], [numbers[i] for i in wave]
+                )
+                for i, reply in zip(wave, answered, strict=True):
                     replies[i] = reply
         return [r for r in replies if r is not None]
 
@@ -209,16 +217,20 @@ class Agent:
         """
         self.annotate([("warm-up", "hello")])
 
-    def _respond_wave(self, messages: list[tuple[str, str]], streams: list[TextSink | None]) -> list[Reply]:
+    def _respond_wave(
+        self, messages: list[tuple[str, str]], streams: list[TextSink | None], client_seqs: list[int | None]
+    ) -> list[Reply]:
         turns = self.annotate(messages, self.store.load_states(sid for sid, _ in messages), streams)
         replies, records = [], []
-        for turn in turns:
+        for turn, client_seq in zip(turns, client_seqs, strict=True):
             reply = self._reply(turn)
             # Kept data is masked (bot.yaml `privacy:`, personal `patterns:`); the caller gets the reply as written.
             customer_text, stored = self._kept(turn, reply)
             turn.state.remember(customer_text, stored.text, self.config.dialog.history_turns)
             replies.append(reply)
-            records.append(TurnRecord(customer_text=customer_text, reply=stored, state=turn.state))
+            records.append(
+                TurnRecord(customer_text=customer_text, reply=stored, state=turn.state, client_seq=client_seq)
+            )
         # The store adds its own share and the total to each trace it keeps; the caller's get the same.
         for reply, record in zip(replies, self.store.record(records), strict=True):
             reply.timings_ms = dict(record.timings_ms)

@@ -4,41 +4,30 @@ SQLAlchemy 2.x; SQLite by default (WAL mode, so readers never block the
 writer), PostgreSQL by URL for many workers. A turn is written in one
 transaction with the conversation's state, so a crash never leaves a reply
 without its message or a state that does not match the transcript.
+
+Opening the database, its failures (StoreError, answered 503 over HTTP), the
+turn locks and `check()` are in agent/storage/database.py. A message the
+client numbered (HTTP `seq`) is recorded with its turn (`client_seqs`), so its
+reply can be found again and the number is never answered twice.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import (
-    bindparam,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.bot.schemas import FaqEntry
 from agent.exceptions import FaqError, StoreError
-from agent.storage.locks import turn_locks
-from agent.storage.tables import Base, ConversationRow, FaqRow, MetaRow, Status, TurnRow, utc_now
+from agent.storage import faq_rows
+from agent.storage.database import Database, first_line
+from agent.storage.tables import ClientSeqRow, ConversationRow, MetaRow, Status, TurnRow, utc_now
 from agent.types import Reply, SessionState, Trace
-
-SEED_KEY = "faq_seed_digest"
-REVISION_KEY = "faq_revision"  # a new random value on every FAQ change, so other processes notice it
 
 
 @dataclass(frozen=True)
@@ -66,90 +55,64 @@ class TurnRecord:
     customer_text: str
     reply: Reply
     state: SessionState
+    client_seq: int | None = None  # the client's number for the message (HTTP `seq`), if it sent one
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes; WAL keeps it consistent
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-class Store:
-    """Conversations and FAQ entries behind one SQLAlchemy engine."""
-
-    def __init__(self, url: str) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise StoreError(
-                f"Store URL '{url}' is not a database URL; use e.g. sqlite:///path/agent.db "
-                "or postgresql+psycopg://user@host/db."
-            ) from None
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self.url = parsed.render_as_string(hide_password=True)
-        try:
-            self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
-        except (NoSuchModuleError, ImportError) as exc:
-            raise StoreError(
-                f"Store URL '{self.url}' names a database this install cannot use ({_first_line(exc)}); "
-                "use sqlite:///... or postgresql+psycopg://..."
-            ) from None
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                try:
-                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(
-                        f"Cannot create the folder of the SQLite store '{parsed.database}': {exc.strerror}."
-                    ) from None
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-        try:
-            Base.metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"Cannot open the store at {self.url}: {_first_line(exc)}") from None
-        self._locks = turn_locks(self.engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
-        try:
-            with self._session.begin() as session:
-                if session.get(MetaRow, REVISION_KEY) is None:
-                    session.add(MetaRow(key=REVISION_KEY, value=uuid.uuid4().hex))
-        except IntegrityError:
-            pass  # another process created it at the same moment
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def conversation_lock(self, *conversation_ids: str) -> Iterator[None]:
-        """Hold these conversations' turn locks (across threads and processes sharing the store)."""
-        with self._locks.hold(conversation_ids):
-            yield
+class Store(Database):
+    """Conversations and FAQ entries behind one SQLAlchemy engine (opening and failures: `Database`)."""
 
     def conversation_statuses(self, conversation_ids: Iterable[str]) -> dict[str, Status]:
         """The status of each conversation that exists."""
         ids = list(set(conversation_ids))
-        with self._session() as session:
+        with self._reading("read conversation statuses") as session:
             query = select(ConversationRow.id, ConversationRow.status).where(ConversationRow.id.in_(ids))
             return {cid: status for cid, status in session.execute(query)}  # type: ignore[misc]
 
     def faq_revision(self) -> str:
         """Changes whenever any process changes a FAQ entry (one primary-key read: cheap to poll)."""
-        with self._session() as session:
-            row = session.get(MetaRow, REVISION_KEY)
-            return row.value if row is not None else ""
+        with self._reading("read the FAQ revision") as session:
+            return faq_rows.revision(session)
 
     # --- conversations --------------------------------------------------------
 
     def load_states(self, conversation_ids: Iterable[str]) -> dict[str, SessionState]:
         """The saved dialog state of each conversation that exists."""
         ids = list(set(conversation_ids))
-        with self._session() as session:
+        with self._reading("read conversation states") as session:
             rows = session.scalars(select(ConversationRow).where(ConversationRow.id.in_(ids))).all()
             return {row.id: SessionState.model_validate(row.state or {}) for row in rows}
+
+    def answered_seqs(self, conversation_ids: Iterable[str]) -> dict[str, int]:
+        """The highest client number (`seq`) answered so far in each of these conversations that has one."""
+        ids = list(set(conversation_ids))
+        query = (
+            select(ClientSeqRow.conversation_id, func.max(ClientSeqRow.seq))
+            .where(ClientSeqRow.conversation_id.in_(ids))
+            .group_by(ClientSeqRow.conversation_id)
+        )
+        with self._reading("read answered message numbers") as session:
+            return {cid: int(seq) for cid, seq in session.execute(query)}
+
+    def sequenced_replies(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], StoredTurn]:
+        """The stored reply to each (conversation, client number) already answered."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        query = (
+            select(ClientSeqRow.conversation_id, ClientSeqRow.seq, TurnRow)
+            .join(
+                TurnRow,
+                (TurnRow.conversation_id == ClientSeqRow.conversation_id) & (TurnRow.seq == ClientSeqRow.turn_seq + 1),
+            )
+            .where(
+                ClientSeqRow.conversation_id.in_({cid for cid, _ in wanted}),
+                ClientSeqRow.seq.in_({seq for _, seq in wanted}),
+            )
+        )
+        with self._reading("read stored replies") as session:
+            return {
+                (cid, seq): _stored(turn) for cid, seq, turn in session.execute(query).tuples() if (cid, seq) in wanted
+            }
 
     def record(self, records: Sequence[TurnRecord]) -> list[Trace]:
         """Write messages, replies and new states in one transaction (all or nothing).
@@ -161,6 +124,7 @@ class Store:
         started = time.perf_counter()
         traces = [rec.reply.trace() for rec in records]
         keys: list[tuple[str, int]] = []  # (conversation, seq) of each bot turn, for the timings
+        self._check_writable("save the turn")
         try:
             with self._session.begin() as session:
                 # Two queries for the whole batch (rows, last seq), not two per turn: a replay
@@ -185,14 +149,21 @@ class Store:
                     ).all()
                 )
                 turns: list[dict[str, Any]] = []
+                numbered: list[dict[str, Any]] = []  # client numbers answered, with their customer turns
                 kept = [trace.model_dump(mode="json") for trace in traces]  # dumped once, for both statements
                 for rec, trace in zip(records, kept, strict=True):
                     seq = last_seq.get(rec.reply.session_id, -1) + 1
                     last_seq[rec.reply.session_id] = seq + 1
                     turns.extend(self._record_one(rows[rec.reply.session_id], seq, rec, trace))
                     keys.append((rec.reply.session_id, seq + 1))
+                    if rec.client_seq is not None:
+                        numbered.append(
+                            {"conversation_id": rec.reply.session_id, "seq": rec.client_seq, "turn_seq": seq}
+                        )
                 # One multi-row INSERT for the whole batch (ORM objects cost one INSERT each).
                 session.execute(insert(TurnRow), turns)
+                if numbered:  # in the same transaction: a number is answered exactly when its turn is stored
+                    session.execute(insert(ClientSeqRow), numbered)
             share = round((time.perf_counter() - started) * 1000 / len(records), 3)
             for trace, dumped in zip(traces, kept, strict=True):
                 trace.timings_ms["store"] = share
@@ -213,7 +184,7 @@ class Store:
                     ],
                 )
         except SQLAlchemyError as exc:
-            raise StoreError(f"Could not save the turn to {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"Could not save the turn to {self.url}: {first_line(exc)}") from None
         return traces
 
     def _record_one(
@@ -235,7 +206,7 @@ class Store:
 
     def conversation(self, conversation_id: str) -> ConversationRecord | None:
         """A conversation with all its turns in order, or None."""
-        with self._session() as session:
+        with self._reading("read the conversation") as session:
             row = session.get(ConversationRow, conversation_id)
             if row is None:
                 return None
@@ -244,20 +215,15 @@ class Store:
             ).all()
             return ConversationRecord(
                 id=row.id,
-                status=row.status,
+                status=row.status,  # type: ignore[arg-type]
                 started_at=row.started_at,
-                updated_at=row.updated_at,  # type: ignore[arg-type]
-                turns=[
-                    StoredTurn(
-                        t.seq, t.role, t.text, t.created_at, None if t.trace is None else Trace.model_validate(t.trace)
-                    )  # type: ignore[arg-type]
-                    for t in turns
-                ],
+                updated_at=row.updated_at,
+                turns=[_stored(t) for t in turns],
             )
 
     def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationRecord]:
         """Most recently active conversations first, without their turns."""
-        with self._session() as session:
+        with self._reading("list conversations") as session:
             rows = session.scalars(
                 select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
             ).all()
@@ -268,25 +234,25 @@ class Store:
         ids = list(set(conversation_ids))
         if not ids:
             return 0
-        with self._session.begin() as session:
+        with self._writing("delete conversations") as session:
+            session.execute(delete(ClientSeqRow).where(ClientSeqRow.conversation_id.in_(ids)))
             session.execute(delete(TurnRow).where(TurnRow.conversation_id.in_(ids)))
             result = session.execute(delete(ConversationRow).where(ConversationRow.id.in_(ids)))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def create_conversation(self, conversation_id: str) -> bool:
         """Open a new conversation with no turns yet; False when the id is already taken."""
-        try:
-            with self._session.begin() as session:
-                session.add(ConversationRow(id=conversation_id, state={}, status="open"))
-        except IntegrityError:
-            return False
-        except SQLAlchemyError as exc:
-            raise StoreError(f"Could not open a conversation in {self.url}: {_first_line(exc)}") from None
+        # The ids are random (`Agent.start_conversation`): a taken one is as good as never met, so checking
+        # first in the same transaction is enough.
+        with self._writing("open a conversation") as session:
+            if session.get(ConversationRow, conversation_id) is not None:
+                return False
+            session.add(ConversationRow(id=conversation_id, state={}, status="open"))
         return True
 
     def end_conversation(self, conversation_id: str) -> bool:
-        """Mark a conversation ended; False if it does not exist."""
-        with self._session.begin() as session:
+        """Mark a conversation ended; False if it does not exist. Waits for a turn of it in progress."""
+        with self.conversation_lock(conversation_id), self._writing("end the conversation") as session:
             row = session.get(ConversationRow, conversation_id)
             if row is None:
                 return False
@@ -294,16 +260,15 @@ class Store:
             row.updated_at = utc_now()
             return True
 
-    # --- FAQ entries ----------------------------------------------------------
+    # --- FAQ entries (statements in agent/storage/faq_rows.py) ----------------
 
     def faq_entries(self) -> list[FaqEntry]:
-        with self._session() as session:
-            return [row.to_entry() for row in session.scalars(select(FaqRow).order_by(FaqRow.id))]
+        with self._reading("read the FAQ entries") as session:
+            return faq_rows.entries(session)
 
     def faq_entry(self, faq_id: str) -> FaqEntry | None:
-        with self._session() as session:
-            row = session.get(FaqRow, faq_id)
-            return row.to_entry() if row else None
+        with self._reading("read the FAQ entry") as session:
+            return faq_rows.entry(session, faq_id)
 
     def seed_faqs(self, entries: Sequence[FaqEntry], digest: str | None = None) -> tuple[int, int, int]:
         """Make the seeded entries equal faq.yaml; entries added or edited through the API are kept.
@@ -312,81 +277,31 @@ class Store:
         seeded from that same file, so restarts never undo run-time edits.
         Returns (added, updated, removed).
         """
-        added = updated = removed = 0
-        wanted = {e.id: e for e in entries}
-        with self._session.begin() as session:
-            marker = session.get(MetaRow, SEED_KEY)
+        with self._reading("read the FAQ seed") as session:
+            marker = session.get(MetaRow, faq_rows.SEED_KEY)
             if digest is not None and marker is not None and marker.value == digest:
-                return 0, 0, 0
-            rows = {row.id: row for row in session.scalars(select(FaqRow))}
-            for faq_id, entry in wanted.items():
-                row = rows.get(faq_id)
-                if row is None:
-                    session.add(_faq_row(entry, origin="seed"))
-                    added += 1
-                elif row.origin == "seed" and row.to_entry() != entry:
-                    _copy_into(row, entry)
-                    updated += 1
-            for faq_id, row in rows.items():
-                if row.origin == "seed" and faq_id not in wanted:
-                    session.delete(row)
-                    removed += 1
-            if added or updated or removed:
-                _bump_revision(session)
-            if digest is not None:
-                if marker is None:
-                    session.add(MetaRow(key=SEED_KEY, value=digest))
-                else:
-                    marker.value = digest
-        return added, updated, removed
+                return 0, 0, 0  # seeded from this file already: nothing to write (a read-only store opens too)
+        with self._writing("seed the FAQ entries") as session:
+            return faq_rows.seed(session, entries, digest)
 
     def add_faq(self, entry: FaqEntry) -> None:
-        with self._session.begin() as session:
-            if session.get(FaqRow, entry.id) is not None:
-                raise FaqError(f"FAQ id '{entry.id}' already exists; use update to change it.")
-            session.add(_faq_row(entry, origin="api"))
-            _bump_revision(session)
+        try:
+            with self._writing("add the FAQ entry") as session:
+                faq_rows.add(session, entry)
+        except StoreError:
+            if self.faq_entry(entry.id) is not None:  # another process added it at the same moment
+                raise FaqError(f"FAQ id '{entry.id}' already exists; use update to change it.") from None
+            raise
 
     def update_faq(self, entry: FaqEntry) -> None:
-        with self._session.begin() as session:
-            row = session.get(FaqRow, entry.id)
-            if row is None:
-                raise FaqError(f"FAQ id '{entry.id}' does not exist; use add to create it.")
-            _copy_into(row, entry)
-            row.origin = "api"  # edited live: re-seeding from faq.yaml leaves it alone
-            _bump_revision(session)
+        with self._writing("update the FAQ entry") as session:
+            faq_rows.update(session, entry)
 
     def delete_faq(self, faq_id: str) -> None:
-        with self._session.begin() as session:
-            row = session.get(FaqRow, faq_id)
-            if row is None:
-                raise FaqError(f"FAQ id '{faq_id}' does not exist.")
-            session.delete(row)
-            _bump_revision(session)
+        with self._writing("delete the FAQ entry") as session:
+            faq_rows.delete(session, faq_id)
 
 
-def _bump_revision(session: Session) -> None:
-    row = session.get(MetaRow, REVISION_KEY)
-    if row is None:
-        session.add(MetaRow(key=REVISION_KEY, value=uuid.uuid4().hex))
-    else:
-        row.value = uuid.uuid4().hex
-
-
-def _faq_row(entry: FaqEntry, origin: str) -> FaqRow:
-    row = FaqRow(id=entry.id, origin=origin)
-    _copy_into(row, entry)
-    return row
-
-
-def _copy_into(row: FaqRow, entry: FaqEntry) -> None:
-    row.question = entry.question
-    row.alternatives = list(entry.alternatives)
-    row.answer = entry.answer
-    row.tags = list(entry.tags)
-    row.intent = entry.intent
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+def _stored(turn: TurnRow) -> StoredTurn:
+    trace = None if turn.trace is None else Trace.model_validate(turn.trace)
+    return StoredTurn(turn.seq, turn.role, turn.text, turn.created_at, trace)  # type: ignore[arg-type]

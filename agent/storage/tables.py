@@ -1,4 +1,4 @@
-"""The store's tables, SQLAlchemy 2.x declarative style: conversations, turns, FAQ entries, store facts.
+"""The store's tables, SQLAlchemy 2.x declarative style: conversations, turns, FAQ entries, store facts, client numbers.
 
 `agent.storage.store.Store` is the only code that reads or writes them; this module
 only says what they are.
@@ -79,3 +79,13 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ClientSeqRow(Base):
+    """A client-numbered message (`seq`) already answered, and its customer turn: a retry is not stored twice."""
+
+    __tablename__ = "client_seqs"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_seq: Mapped[int] = mapped_column(Integer)  # the customer turn; the reply is turn_seq + 1
