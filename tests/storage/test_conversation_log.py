@@ -231,3 +231,15 @@ def test_the_bot_folders_example_conversations_are_the_same_model() -> None:
     example = LoggedConversation.model_validate({"id": "a", "turns": [{"role": "customer", "text": "hi"}]})
     assert example.conversation_id == "a"
     assert json.loads(to_json_line(example)) == {"conversation_id": "a", "turns": [{"role": "customer", "text": "hi"}]}
+
+
+def test_a_bare_carriage_return_does_not_split_a_jsonl_line(tmp_path: Path) -> None:
+    # Issue 19: "\r" between JSON tokens is whitespace; only "\n" ends a JSON Lines record.
+    first = b'{"conversation_id": "c1",\r "turns": [{"role": "customer",\r"text": "hi"}]}'
+    broken = b'{"conversation_id": "c2", "turns": [{"role": "customer", "text": "a\rb"}]}'  # raw CR in a string
+    last = b'{"conversation_id": "c3", "turns": [{"role": "customer", "text": "bye"}]}'
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(first + b"\n" + broken + b"\r\n" + last + b"\r\n")  # CRLF endings are fine too
+    log = read_jsonl(path)
+    assert [(c.conversation_id, c.line) for c in log.conversations] == [("c1", 1), ("c3", 3)]
+    assert [(p.line, p.message.split(" (")[0]) for p in log.problems] == [(2, "not valid JSON")]
