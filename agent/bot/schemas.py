@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agent.bot.text import has_words, without_direction_controls
+
 OOS = "oos"
 INTENT_NAME = r"^[A-Za-z0-9_?]+$"
 ENTITY_ID = r"^[a-z0-9_]+$"
@@ -92,8 +94,16 @@ class FaqFile(_Strict):
     faqs: list[FaqEntry] = []
 
     @model_validator(mode="after")
-    def _unique(self) -> FaqFile:
+    def _checked(self) -> FaqFile:
         _no_duplicates([f.id for f in self.faqs], "FAQ id", ("faqs", "id"))
+        for i, faq in enumerate(self.faqs):
+            for j, text in enumerate(faq.texts()):
+                if not has_words(text):
+                    # The encoder reads such a text as "[UNK]" or nothing (agent/bot/text.py).
+                    raise EntryError(
+                        f"{text!r} has no letter or digit, so nothing of it is left to match a message by",
+                        ("faqs", i, "question") if j == 0 else ("faqs", i, "alternatives", j - 1),
+                    )
         return self
 
 
@@ -227,6 +237,12 @@ class LoggedTurn(BaseModel):
     role: Literal["customer", "agent"]
     text: str = Field(min_length=1)
     intent: str | None = None  # what the customer wanted (a label, or what a live bot recognised)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _no_direction_controls(cls, value: object) -> object:
+        # What a log says is replayed, reported and shown: never with its reading order spoofed (agent/bot/text.py).
+        return without_direction_controls(value) if isinstance(value, str) else value
 
 
 class LoggedConversation(BaseModel):

@@ -249,3 +249,25 @@ def test_faq_file_of_comments_only_or_an_empty_list_means_no_entries(tmp_path: P
         assert load_bot(folder).faq.faqs == []
     (folder / "knowledge" / "faq.yaml").unlink()
     assert load_bot(folder).faq.faqs == []
+
+
+# --- issue 19: a FAQ phrasing without a letter or digit would match every emoji-only message ---------
+
+
+@pytest.mark.parametrize(
+    ("question", "alternatives", "where"),
+    [
+        ("\u0378", [], "faqs[0].question"),
+        ("When are you open?", ["opening hours", "🕐"], "faqs[0].alternatives[1]"),
+        ("?!", [], "faqs[0].question"),
+    ],
+)
+def test_faq_yaml_refuses_a_phrasing_without_letters_or_digits(
+    tmp_path: Path, question: str, alternatives: list[str], where: str
+) -> None:
+    faq = {"faqs": [{"id": "x", "question": question, "alternatives": alternatives, "answer": "A."}]}
+    with pytest.raises(ConfigError) as info:
+        load_bot(write_tiny_bot(tmp_path / "b", faq=faq))
+    message = str(info.value)
+    assert message.startswith("knowledge/faq.yaml line ") and f"{where} (id 'x'): " in message
+    assert "has no letter or digit" in message and "\n" not in message
