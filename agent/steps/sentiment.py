@@ -18,10 +18,13 @@ the window of words they read, and does the "but" check in one pass, so a
 message costs time in proportion to its words; its scores are VADER's own,
 number for number (bench/sentiment_agreement.py compares them on Banking77 and CLINC150).
 
-Linear is still five words per emoji. So VADER reads at most `max_words` words
-once emoji are described: by default as many as the longest message of plain
-words can hold (`limits.max_message_chars` / 2, one-letter words), so no message
-without emoji is ever cut, and none with them costs more than such a message.
+Linear is still three to five words per emoji, so two bounds keep a message of
+emoji at the cost of a few hundred words: only the first `max_emoji` emoji (100)
+are described (the rest are left out: a hundred angry faces say what a thousand
+do, and the compound score saturates long before), and VADER reads at most
+`max_words` words, by default as many as the longest message of plain words can
+hold (`limits.max_message_chars` / 2, one-letter words), so no message without
+emoji is ever cut. No message of the public datasets holds an emoji at all.
 """
 
 from __future__ import annotations
@@ -46,16 +49,18 @@ TOPIC_WORDS = frozenset({
 
 # The words a 2,000-character message (the default `limits.max_message_chars`) can hold at most.
 DEFAULT_MAX_WORDS = 1000
+DEFAULT_MAX_EMOJI = 100  # emoji described per message
 # How far VADER's checks look around the word at position i: three words before it, two after.
 BEFORE, AFTER = 3, 2
 
 
 class LinearVader(SentimentIntensityAnalyzer):
-    """VADER with the same scores in time linear in the message's words, reading at most `max_words` words."""
+    """VADER with the same scores in time linear in the message's words; reads `max_emoji` emoji, `max_words` words."""
 
-    def __init__(self, max_words: int) -> None:
+    def __init__(self, max_words: int = DEFAULT_MAX_WORDS, max_emoji: int = DEFAULT_MAX_EMOJI) -> None:
         super().__init__()
         self.max_words = max_words
+        self.max_emoji = max_emoji
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         described = self.describe_emoji(text)
@@ -67,12 +72,19 @@ class LinearVader(SentimentIntensityAnalyzer):
         return super().polarity_scores(described)
 
     def describe_emoji(self, text: str) -> str:
-        """Each emoji replaced by its description, spaced exactly as VADER's own first pass does."""
+        """The first `max_emoji` emoji replaced by their descriptions, spaced exactly as VADER's own first pass
+        does; later ones become spaces."""
         out: list[str] = []
         prev_space = True
+        described = 0
         for char in text:
             description = self.emojis.get(char)
             if description is not None:
+                described += 1
+                if described > self.max_emoji:  # left out, but still keeps the words around it apart
+                    out.append(" ")
+                    prev_space = True
+                    continue
                 if not prev_space:
                     out.append(" ")
                 out.append(description)
@@ -133,8 +145,13 @@ class Sentiment:
 
     name = "sentiment"
 
-    def __init__(self, topic_words: Iterable[str] = TOPIC_WORDS, max_words: int = DEFAULT_MAX_WORDS) -> None:
-        self.analyzer = LinearVader(max_words)
+    def __init__(
+        self,
+        topic_words: Iterable[str] = TOPIC_WORDS,
+        max_words: int = DEFAULT_MAX_WORDS,
+        max_emoji: int = DEFAULT_MAX_EMOJI,
+    ) -> None:
+        self.analyzer = LinearVader(max_words, max_emoji)
         for word in topic_words:  # the analyzer's own copy of the lexicon: other instances keep theirs
             self.analyzer.lexicon.pop(word, None)
 

@@ -81,3 +81,10 @@ def test_vader_reads_at_most_max_words_once_emoji_are_described() -> None:
     assert sentiment.score(flood) == expected
     plain_words = "no " * 49 + "good"  # 50 words: nothing is cut
     assert sentiment.score(plain_words) == _plain_vader().polarity_scores(plain_words)["compound"]
+
+
+def test_only_the_first_max_emoji_emoji_are_described() -> None:
+    sentiment = Sentiment(max_emoji=3)
+    assert sentiment.score("😡" * 500) == _plain_vader().polarity_scores("😡😡😡")["compound"]
+    assert sentiment.analyzer.describe_emoji("good😀😀😀😀bad") == "good grinning face grinning face grinning face bad"
+    assert Sentiment().score("I love it 😍😍") == _plain_vader().polarity_scores("I love it 😍😍")["compound"]
