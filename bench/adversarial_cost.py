@@ -9,10 +9,14 @@ time, the encoder step's time, the whole turn (wall time of `Agent.respond`: cle
 lock, state, every step, masking, the store write) and the turn / encoder ratio. The
 decoder is off: this measures the steps whose cost the message decides.
 
-    python -m bench.adversarial_cost --bot DIR [--repeat 3]
+    python -m bench.adversarial_cost --bot DIR [--repeat 3] [--scale 8]
 
 The privacy masker runs outside the steps (when the turn is stored); its own time is
-reported as `mask_ms`.
+reported as `mask_ms`. `growth` checks that no step is super-linear: every step (and
+the masker) runs on the corpus made `--scale` times as long (through `Agent.annotate`,
+which neither cleans nor stores, so the message limit does not apply), and each step's
+time there is divided by its time at the limit; linear is about `--scale`, quadratic its
+square. The encoder is left out (it reads at most `encoder.max_length` tokens).
 """
 
 from __future__ import annotations
@@ -71,10 +75,43 @@ class Fastest:
         }
 
 
+def _fastest_steps(agent: Agent, text: str, repeat: int) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for attempt in range(repeat):
+        (turn,) = agent.annotate([(f"growth-{attempt}", text)])
+        started = time.perf_counter()
+        agent.masker.mask(text)
+        timings = {**turn.timings_ms, "mask": (time.perf_counter() - started) * 1000}
+        for name, ms in timings.items():
+            best[name] = min(best.get(name, float("inf")), ms)
+    return best
+
+
+def step_growth(agent: Agent, short: list[Message], long: list[Message], repeat: int) -> list[dict[str, object]]:
+    """Per kind, the step whose time grew most from the corpus at the limit to the long corpus, and by how much."""
+    out: list[dict[str, object]] = []
+    for small, big in zip(short, long, strict=True):
+        before, after = _fastest_steps(agent, small.text, repeat), _fastest_steps(agent, big.text, repeat)
+        # Steps under 0.05 ms at the limit are timer noise, not a cost to grow.
+        ratios = {k: after[k] / max(before[k], 0.05) for k in before if k != "encoder"}
+        step = max(ratios, key=lambda k: ratios[k])
+        out.append(
+            {
+                "kind": small.kind,
+                "chars": [len(small.text), len(big.text)],
+                "step": step,
+                "growth": round(ratios[step], 2),
+                "ms": [round(before[step], 3), round(after[step], 3)],
+            }
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bot", default=".")
     parser.add_argument("--repeat", type=int, default=3, help="turns per message; the fastest is kept")
+    parser.add_argument("--scale", type=int, default=8, help="how many times longer the growth check's corpus is")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         agent = load_trained(args.bot, decoder=False, store_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -83,6 +120,7 @@ def main() -> None:
         agent.warm_up()
         for message in messages[:3]:  # first calls pay for lazy initialisation
             agent.respond("warm-up", message.text)
+        growth = step_growth(agent, messages, corpus(limit * args.scale), args.repeat)
         fastest = [Fastest() for _ in messages]
         # Rounds over the whole corpus, so a burst of the machine's other load hits every message alike.
         for attempt in range(args.repeat):
@@ -111,7 +149,10 @@ def main() -> None:
                     "ms": other_ms,
                     "encoder_step_ms": other_row["encoder_step_ms"],
                 },
+                "scale": args.scale,
+                "worst_growth": max(growth, key=lambda g: g["growth"]),
                 "rows": rows,
+                "growth": growth,
                 "machine": machine(),
             },
             indent=1,
