@@ -34,6 +34,7 @@ from agent.bot.pages import docs_digest
 from agent.bot.schemas import (
     OOS,
     ConversationsFile,
+    EntryError,
     FaqEntry,
     FaqFile,
     GraphFile,
@@ -63,6 +64,15 @@ SHAPES = {
     "templates": 'templates: {track_order: {text: "Track your parcel under Orders in the app."}}',
     "responses": "responses: {track_order: [{text: Track it under Orders., answers: [where is my parcel?]}]}",
     "conversations": "conversations: [{id: c1, turns: [{role: customer, text: hi, intent: greeting}]}]",
+}
+
+# What an author writes in an optional file for "none of these" (an empty file is refused: `_empty_file`).
+EMPTY = {
+    "faq": "faqs: []",
+    "graph": "entities: []",
+    "templates": "templates: {}",
+    "responses": "responses: {}",
+    "conversations": "conversations: []",
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -125,6 +135,8 @@ def read_bot(path: str | Path) -> BotFolder:
                 "or start a bot with `python -m agent init DIR`)."
             )
         raw = file.read_bytes()
+        if not raw.strip():
+            raise ConfigError(_empty_file(key, rel, len(raw)))
         digests[key] = hashlib.sha256(raw).hexdigest()
         parsed[key] = _parse(rel, raw, models[key], SHAPES[key])
     digests["docs"] = docs_digest(root)  # the help-centre pages of knowledge/docs/ ('' without any)
@@ -159,6 +171,22 @@ def _add_small_talk(parsed: dict[str, Any], digests: dict[str, str]) -> None:
     digests["templates"] = hashlib.sha256(said.encode()).hexdigest()
 
 
+def _empty_file(key: str, rel: str, size: int) -> str:
+    """Why an empty file is refused, and what to write instead.
+
+    A file with nothing in it (0 bytes, or blanks only) is far more often a save or an export
+    that went wrong than a wish, so it is not read as "no entries": an author who means none
+    writes the empty list (`faqs: []`) or, for an optional file, leaves the file out. A file
+    holding only comments is a deliberate choice and reads as empty.
+    """
+    if key in REQUIRED:
+        return f"{rel}: the file is empty ({size} bytes); every bot needs it (e.g. `{SHAPES[key]}`)."
+    return (
+        f"{rel}: the file is empty ({size} bytes); write `{EMPTY[key]}` for none, entries "
+        f"(e.g. `{SHAPES[key]}`), or remove the file (it is optional)."
+    )
+
+
 def _parse(rel: str, raw: bytes, model: type[M], shape: str) -> M:
     try:
         text = raw.decode("utf-8")
@@ -186,6 +214,9 @@ def _describe(rel: str, node: yaml.Node | None, data: Any, exc: ValidationError)
     """One line for the first validation error: file, line, entry, field, problem."""
     err = exc.errors()[0]
     loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, EntryError):  # a check across entries names the entry at fault itself
+        loc += list(cause.loc)
     path = ""
     entry = ""
     value: Any = data

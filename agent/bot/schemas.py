@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agent.bot.text import has_words, without_direction_controls
+
 OOS = "oos"
 INTENT_NAME = r"^[A-Za-z0-9_?]+$"
 ENTITY_ID = r"^[a-z0-9_]+$"
@@ -24,6 +26,18 @@ MARKER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")  # {{Order Number}}: filled from
 def marker_key(name: str) -> str:
     """ "Order Number", "order number" and "Order  number" are one marker."""
     return " ".join(name.lower().split())
+
+
+class EntryError(ValueError):
+    """A check across a file's entries found one entry at fault; `loc` is where it is, e.g. ("faqs", 3, "id").
+
+    A model validator's error has no location of its own (pydantic reports the file's top), so the
+    bot folder's reader (agent/bot/folder.py) takes `loc` from here to name the offending entry's line.
+    """
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -54,7 +68,7 @@ class IntentsFile(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> IntentsFile:
-        _no_duplicates([i.name for i in self.intents], "intent name")
+        _no_duplicates([i.name for i in self.intents], "intent name", ("intents", "name"))
         return self
 
 
@@ -80,8 +94,16 @@ class FaqFile(_Strict):
     faqs: list[FaqEntry] = []
 
     @model_validator(mode="after")
-    def _unique(self) -> FaqFile:
-        _no_duplicates([f.id for f in self.faqs], "FAQ id")
+    def _checked(self) -> FaqFile:
+        _no_duplicates([f.id for f in self.faqs], "FAQ id", ("faqs", "id"))
+        for i, faq in enumerate(self.faqs):
+            for j, text in enumerate(faq.texts()):
+                if not has_words(text):
+                    # The encoder reads such a text as "[UNK]" or nothing (agent/bot/text.py).
+                    raise EntryError(
+                        f"{text!r} has no letter or digit, so nothing of it is left to match a message by",
+                        ("faqs", i, "question") if j == 0 else ("faqs", i, "alternatives", j - 1),
+                    )
         return self
 
 
@@ -129,18 +151,21 @@ class GraphFile(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> GraphFile:
         ids = [e.id for e in self.entities]
-        _no_duplicates(ids, "entity id")
+        _no_duplicates(ids, "entity id", ("entities", "id"))
         known = set(ids)
         for i, rel in enumerate(self.relations):
-            for end in (rel.source, rel.target):
-                if end not in known:
-                    raise ValueError(f"relations[{i}]: unknown entity '{end}'")
+            for end, value in (("source", rel.source), ("target", rel.target)):
+                if value not in known:
+                    raise EntryError(f"unknown entity '{value}' (not an id of entities)", ("relations", i, end))
         owner: dict[str, str] = {}
-        for entity in self.entities:
-            for alias in entity.aliases:
+        for i, entity in enumerate(self.entities):
+            for j, alias in enumerate(entity.aliases):
                 key = alias.strip().lower()
                 if key in owner and owner[key] != entity.id:
-                    raise ValueError(f"alias '{alias}' is used by both '{owner[key]}' and '{entity.id}'")
+                    raise EntryError(
+                        f"alias '{alias}' is used by both '{owner[key]}' and '{entity.id}'",
+                        ("entities", i, "aliases", j),
+                    )
                 owner[key] = entity.id
         return self
 
@@ -213,6 +238,12 @@ class LoggedTurn(BaseModel):
     text: str = Field(min_length=1)
     intent: str | None = None  # what the customer wanted (a label, or what a live bot recognised)
 
+    @field_validator("text", mode="before")
+    @classmethod
+    def _no_direction_controls(cls, value: object) -> object:
+        # What a log says is replayed, reported and shown: never with its reading order spoofed (agent/bot/text.py).
+        return without_direction_controls(value) if isinstance(value, str) else value
+
 
 class LoggedConversation(BaseModel):
     """One conversation as logged: an example in conversations.yaml, a line of a replay log, a stored one.
@@ -279,12 +310,15 @@ def _only(data: dict[str, object], allowed: set[str], where: str) -> None:
         raise ValueError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})")
 
 
-def _no_duplicates(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} '{value}'")
-        seen.add(value)
+def _no_duplicates(values: list[str], what: str, where: tuple[str, str]) -> None:
+    """Raise at the second entry of `where[0]` whose `where[1]` repeats an earlier one's."""
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if value in first:
+            raise EntryError(
+                f"duplicate {what} '{value}' (first at {where[0]}[{first[value]}])", (where[0], i, where[1])
+            )
+        first[value] = i
 
 
 def _fact_text(value: object) -> str:

@@ -67,7 +67,8 @@ def load_steps(bot: BotFolder, encoder: Encoder, *, decoder: bool = True) -> lis
         encoder,
         *loaded,
         PatternFinder(bot.config.patterns),
-        Sentiment(),
+        # VADER reads no more words than a message of plain one-letter words could hold (agent/steps/sentiment.py).
+        Sentiment(max_words=(bot.config.limits.max_message_chars + 1) // 2),
         ContextReader(encoder, classifier, graph, prior, context),
         Policy(bot.config, engine, docs),
     ]

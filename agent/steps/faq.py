@@ -10,6 +10,12 @@ A hit's `score` stays the best phrasing's cosine, the figure that
 `answer_threshold` is set against. Entries are fingerprinted, so `sync`
 re-encodes only what changed and a run-time add, edit or delete never needs a
 rebuild.
+
+Only text with a letter or a digit is matched (agent/bot/text.py `has_words`): the
+encoder reads an emoji, a run of them and an unassigned character all as "[UNK]",
+so a phrasing of that kind scored 1.0 against every emoji-only message. Such a
+phrasing is not indexed (faq.yaml refuses it; an entry added at run time keeps its
+other phrasings), and a message without any letter or digit gets no FAQ hits.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import faiss
 import numpy as np
 
 from agent.bot.schemas import FaqEntry
+from agent.bot.text import has_words
 from agent.config import BotConfig, FaqConfig
 from agent.exceptions import BuildError
 from agent.types import Embedder, FaqHit, Turn
@@ -52,9 +59,14 @@ def _centre(vectors: np.ndarray, centre: np.ndarray) -> np.ndarray:
 EXACT_SEARCH_LIMIT = 50_000
 
 
+def phrasings(entry: FaqEntry) -> list[str]:
+    """The phrasings of `entry` that are indexed: those with a letter or a digit."""
+    return [text for text in entry.texts() if has_words(text)]
+
+
 def entry_digest(entry: FaqEntry) -> str:
     """Changes whenever the retrievable text of an entry changes."""
-    return hashlib.sha256("\x1f".join([*entry.texts(), entry.answer]).encode()).hexdigest()[:20]
+    return hashlib.sha256("\x1f".join([*phrasings(entry), entry.answer]).encode()).hexdigest()[:20]
 
 
 def document_text(entry: FaqEntry) -> str:
@@ -98,13 +110,13 @@ class FaqIndex:
         if not changed:
             return 0
         self._drop_vectors([e.id for e in changed])
-        texts = [text for entry in changed for text in entry.texts()]
+        texts = [text for entry in changed for text in phrasings(entry)]
         # One encoder call for phrasings and documents: the encoder batches them together.
         encoded = np.ascontiguousarray(encode(texts + [document_text(e) for e in changed]), dtype=np.float32)
         vectors, documents = encoded[: len(texts)], encoded[len(texts) :]
         ids, owners = [], []
         for entry in changed:
-            own = list(range(self._next_id, self._next_id + len(entry.texts())))
+            own = list(range(self._next_id, self._next_id + len(phrasings(entry))))
             self._next_id += len(own)
             self.vector_ids[entry.id] = own
             self.digests[entry.id] = entry_digest(entry)
@@ -198,7 +210,8 @@ class FaqIndex:
     def _exact(self) -> _ExactView:
         """Dense copies of the vectors for exact scoring, rebuilt only after a change."""
         if self._view is None:
-            ids = [f for f in self.vector_ids if f in self.entries and f in self.document_ids]
+            # An entry without a phrasing to match (none with a letter or digit) is not retrievable.
+            ids = [f for f in self.vector_ids if self.vector_ids[f] and f in self.entries and f in self.document_ids]
             if not ids:
                 empty = np.zeros((0, self.dim), dtype=np.float32)
                 return _ExactView([], np.zeros(0, dtype=np.intp), empty, np.zeros(self.dim), empty, empty)
@@ -223,7 +236,8 @@ class FaqIndex:
     def __call__(self, turns: Sequence[Turn]) -> None:
         matrix = np.stack([t.embedding for t in turns])
         for turn, hits in zip(turns, self.search(matrix), strict=True):
-            turn.faq_hits = hits
+            # A message without a letter or digit reads as "[UNK]": whatever it matches, it matches by accident.
+            turn.faq_hits = hits if has_words(turn.text) else []
 
     # --- persistence --------------------------------------------------------
 

@@ -99,7 +99,10 @@ def read_jsonl(path: str | Path) -> ConversationLog:
     """Every valid conversation of a JSONL log; bad lines become problems with their line number."""
     source = Path(path)
     log = ConversationLog(source=str(source))
-    for number, raw in enumerate(read_data_file(source, "Replay log", "a .jsonl or .csv file").splitlines(), start=1):
+    # JSON Lines ends a line at "\n" only: a bare "\r" is whitespace inside a record (JSON allows it
+    # between tokens), so bytes.splitlines(), which also splits there, would cut a valid record in two
+    # and shift every later line number. A "\r\n" ending leaves its "\r", which JSON reads as blank.
+    for number, raw in enumerate(read_data_file(source, "Replay log", "a .jsonl or .csv file").split(b"\n"), start=1):
         if not raw.strip():
             continue
         try:

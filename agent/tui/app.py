@@ -1,7 +1,7 @@
 """The terminal chat app: load the bot with a progress screen, then chat and inspect each reply's trace.
 
     ChatApp(bot_dir) ─▶ LoadingScreen  (loading thread: agent.tui.loader.load_agent, then a warm-up worker)
-                     ├▶ ChatScreen     when the agent is ready
+                     ├▶ ChatScreen     when the agent is ready (it sends what was typed while loading)
                      └▶ ErrorScreen    when the bot folder or the store is unusable (one line, exit status 2)
 
 The app owns the loaded `Agent` and closes it when it ends.
@@ -122,7 +122,10 @@ class ChatApp(App[None]):
         self.load_running = False
         self.agent = outcome
         self.title = outcome.config.name
-        await self.switch_screen(ChatScreen(outcome, self.session_ids, self.export_dir))
+        # What the customer sent or typed meanwhile goes on: sent in order, the unsent draft kept in the box.
+        loading = self._loading_screen
+        chat = ChatScreen(outcome, self.session_ids, self.export_dir, pending=loading.queued, draft=loading.draft)
+        await self.switch_screen(chat)
 
     def _load_blocking(self) -> Agent | str:
         """The loaded agent, or the one-line reason it could not be loaded. Runs in the loading thread."""

@@ -3,14 +3,15 @@
 Every call into the agent (respond, reading or exporting a stored
 conversation) runs in a Textual thread worker, awaited by an async worker, so
 typing, scrolling and selecting stay live while the models work. Messages sent
-while a reply is on its way wait in a queue and are answered in order.
+while a reply is on its way wait in a queue and are answered in order, and so are
+those sent on the loading screen before the bot was ready.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,7 +75,12 @@ class ChatScreen(Screen[None]):
         agent: Agent,
         new_session_id: Callable[[], str],
         export_dir: Path,
+        *,
+        pending: Sequence[str] = (),
+        draft: str = "",
     ) -> None:
+        """`pending`: messages sent before the screen opened (while the bot loaded), sent first, in order;
+        `draft`: text typed but not sent, left in the message box."""
         super().__init__()
         self.agent = agent
         self.new_session_id = new_session_id
@@ -84,6 +90,8 @@ class ChatScreen(Screen[None]):
         self._queue: deque[tuple[str, str, float]] = deque()
         self._busy = False
         self.last_latency_s: float | None = None  # Enter to reply shown, for the latest reply
+        self._pending = list(pending)
+        self._draft = draft
 
     def compose(self) -> ComposeResult:
         intents, faq = self.agent.config.intents, self.agent.config.faq
@@ -99,7 +107,13 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.start_conversation(self.session_id)
-        self.query_one("#message", Input).focus()
+        box = self.query_one("#message", Input)
+        box.value = self._draft
+        box.cursor_position = len(self._draft)
+        box.focus()
+        for text in self._pending:
+            self.submit(text)
+        self._pending = []
 
     # --- widgets ---------------------------------------------------------------
 
@@ -164,6 +178,10 @@ class ChatScreen(Screen[None]):
         if not text:
             return
         event.input.value = ""
+        self.submit(text)
+
+    def submit(self, text: str) -> None:
+        """Show the customer's message and send it (after the replies still on their way)."""
         self.transcript.add("customer", text)
         self._queue.append((self.session_id, text, time.perf_counter()))
         self._send_next()

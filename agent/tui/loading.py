@@ -5,6 +5,10 @@ The work itself runs in a thread (see `ChatApp`); this screen only shows the
 while the demo bot trains for half a minute on first run. Whatever the thread
 prints (the encoder's and classifier's rich progress bars, with counts and
 rates) is captured and its latest line shown under the checklist.
+
+The message box is live from the start: what the customer sends while the bot
+loads waits in `queued` (the screen says how many) and what is typed but not sent
+stays in `draft`; the chat screen sends the one and keeps the other when it opens.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Log, ProgressBar, Static
+from textual.widgets import Footer, Input, Log, ProgressBar, Static
 
 from agent.tui.loader import STEPS, LoadEvent
 
@@ -52,7 +56,8 @@ class LoadingScreen(Screen[None]):
     LoadingScreen #loading-bar { margin: 1 0 0 0; }
     LoadingScreen #loading-current { height: 1; color: $text-muted; }
     LoadingScreen #loading-live { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    LoadingScreen #loading-log { height: 8; border: none; background: $surface; color: $text-muted; }
+    LoadingScreen #loading-log { height: 6; border: none; background: $surface; color: $text-muted; }
+    LoadingScreen #loading-queued { height: auto; color: $text-primary; }
     """
 
     def __init__(self, bot_dir: str) -> None:
@@ -65,6 +70,7 @@ class LoadingScreen(Screen[None]):
         self.events: list[LoadEvent] = []  # everything reported, in order
         self.live_line = ""  # the latest line printed while loading (a progress bar)
         self.printed: deque[str] = deque(maxlen=200)  # recent printed lines, oldest first
+        self.queued: list[str] = []  # messages sent while loading, oldest first: the chat sends them when ready
         self._frame = 0
 
     def compose(self) -> ComposeResult:
@@ -76,12 +82,15 @@ class LoadingScreen(Screen[None]):
             yield Static("", id="loading-current")
             yield Static("", id="loading-live")
             yield Log(id="loading-log", max_lines=200, auto_scroll=True)
+            yield Input(placeholder="Type a message: it is sent as soon as the bot is ready", id="early-message")
+            yield Static("", id="loading-queued")
         yield Footer()
 
     def on_mount(self) -> None:
         # A timer, not the worker, drives the spinner: the screen visibly lives while the thread works.
         self.set_interval(0.1, self._tick)
         self.app.begin_capture_print(self, stdout=True, stderr=True)
+        self.query_one("#early-message", Input).focus()
 
     def on_unmount(self) -> None:
         self.app.end_capture_print(self)
@@ -96,6 +105,24 @@ class LoadingScreen(Screen[None]):
             self.printed.extend(lines)
             self.live_line = lines[-1]
             self.query_one("#loading-live", Static).update(Content(self.live_line))
+
+    @property
+    def draft(self) -> str:
+        """What is typed in the message box and not sent yet."""
+        return self.query_one("#early-message", Input).value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Keep a message sent before the bot is ready; it goes out, in order, once the chat opens."""
+        text = event.value.strip()
+        if not text:
+            return
+        event.input.value = ""
+        self.queued.append(text)
+        count = len(self.queued)
+        waiting = "1 message waits" if count == 1 else f"{count} messages wait"
+        self.query_one("#loading-queued", Static).update(
+            Content(f"{waiting}: sent as soon as the bot is ready (last: {text[:60]})")
+        )
 
     def on_load_progress(self, message: LoadProgress) -> None:
         self.apply(message.event)

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
+from agent.bot.text import without_direction_controls
 from agent.exceptions import AgentError
 from agent.storage.store import Store
 
@@ -45,7 +46,8 @@ def list_conversations(store: Store, limit: int = LIST_LIMIT) -> list[Conversati
     for summary in store.list_conversations(limit=limit):
         record = store.conversation(summary.id)
         turns = record.turns if record is not None else []
-        first = next((t.text for t in turns if t.role == "customer"), "")
+        # Conversations stored before direction controls were cleaned out may still hold them.
+        first = without_direction_controls(next((t.text for t in turns if t.role == "customer"), ""))
         rows.append(ConversationRow(summary.id, summary.status, summary.updated_at, len(turns), first))
     return rows
 

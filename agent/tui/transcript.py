@@ -2,7 +2,9 @@
 
 Only bot replies that carry a trace can be selected; selecting one posts
 `Transcript.Selected`, which the chat screen answers by showing its trace.
-Message text is never parsed as markup: a customer typing "[bold]" sees it as typed.
+Message text is never parsed as markup: a customer typing "[bold]" sees it as typed, and
+never with Unicode direction controls, which would redraw it in another order (agent/bot/text.py;
+conversations stored before the edge removed them may hold some).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from agent.bot.text import without_direction_controls
 from agent.types import Trace
 
 Role = Literal["customer", "bot", "note", "pending"]
@@ -46,7 +49,7 @@ class MessageView(Static):
 
     def __init__(self, role: Role, text: str, trace: Trace | None = None) -> None:
         self.role: Role = role
-        self.message = text
+        self.message = without_direction_controls(text)
         self.trace = trace
         super().__init__(self._content(), classes=f"-{role}", markup=False)
 

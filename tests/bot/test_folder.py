@@ -171,3 +171,103 @@ def test_a_name_with_braces_is_refused(tmp_path: Path) -> None:
     # The name fills `{name}` in the persona sentences, which become templates of the small talk.
     message = _error(write_tiny_bot(tmp_path / "b", config={"name": "Shop {eu}"}))
     assert message.startswith("bot.yaml line 1: name") and "^[^{}]+$" in message
+
+
+# --- issue 19: an entry found at fault by a check across entries is named at its own line ----------
+
+
+def _line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    """The 1-based line of the `occurrence`-th line that is `needle` (leading blanks and dashes aside)."""
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip(" -") == needle]
+    return hits[occurrence - 1]
+
+
+def test_duplicate_faq_id_is_reported_at_the_second_entry(tmp_path: Path) -> None:
+    entry = TINY_FAQ["faqs"][0]
+    other = {"id": "other", "question": "Something else?", "answer": "Yes."}
+    text = yaml.safe_dump({"faqs": [entry, other, dict(entry)]}, sort_keys=False)
+    message = _error(write_tiny_bot(tmp_path / "b", faq=text))
+    line = _line_of(text, f"id: {entry['id']}", occurrence=2)
+    assert line > 1
+    assert message.startswith(f"knowledge/faq.yaml line {line}: faqs[2].id (id '{entry['id']}'): duplicate FAQ id")
+    assert "first at faqs[0]" in message
+
+
+def test_duplicate_intent_is_reported_at_the_second_entry(tmp_path: Path) -> None:
+    from tinybot import TINY_INTENTS
+
+    intents = [*TINY_INTENTS["intents"], {"name": "lost_card", "examples": ["where is my card"]}]
+    text = yaml.safe_dump({"intents": intents}, sort_keys=False)
+    message = _error(write_tiny_bot(tmp_path / "b", intents=text))
+    line = _line_of(text, "name: lost_card", occurrence=2)
+    assert message.startswith(f"knowledge/intents.yaml line {line}: intents[{len(intents) - 1}].name")
+    assert "duplicate intent name 'lost_card'" in message
+
+
+def test_relation_to_missing_entity_is_reported_at_the_relation(tmp_path: Path) -> None:
+    graph = yaml.safe_load(yaml.safe_dump(TINY_GRAPH))
+    graph["relations"] = [
+        {"source": "card_basic", "relation": "fee", "target": "fee_atm"},
+        {"source": "card_plus", "relation": "fee", "target": "ghost"},
+    ]
+    text = yaml.safe_dump(graph, sort_keys=False)
+    message = _error(write_tiny_bot(tmp_path / "b", graph=text))
+    line = _line_of(text, "target: ghost")
+    assert message.startswith(f"knowledge/graph.yaml line {line}: relations[1].target: unknown entity 'ghost'")
+
+
+def test_shared_alias_is_reported_at_the_alias(tmp_path: Path) -> None:
+    graph = yaml.safe_load(yaml.safe_dump(TINY_GRAPH))
+    graph["entities"][1]["aliases"].append("basic")
+    text = yaml.safe_dump(graph, sort_keys=False)
+    message = _error(write_tiny_bot(tmp_path / "b", graph=text))
+    assert message.startswith(f"knowledge/graph.yaml line {_line_of(text, 'basic', occurrence=2)}: entities[1]")
+
+
+# --- issue 19: an empty file is a mistake, not "no entries" --------------------------------------
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_empty_faq_file_is_refused_with_what_to_write(tmp_path: Path, content: str) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    (folder / "knowledge" / "faq.yaml").write_text(content)
+    message = _error(folder)
+    assert message.startswith(f"knowledge/faq.yaml: the file is empty ({len(content)} bytes)")
+    assert "`faqs: []`" in message and "remove the file" in message
+
+
+def test_empty_required_file_is_refused(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    (folder / "knowledge" / "intents.yaml").write_bytes(b"")
+    assert _error(folder).startswith("knowledge/intents.yaml: the file is empty (0 bytes); every bot needs it")
+
+
+def test_faq_file_of_comments_only_or_an_empty_list_means_no_entries(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    for content in ("# no FAQ entries yet\n", "faqs: []\n"):
+        (folder / "knowledge" / "faq.yaml").write_text(content)
+        assert load_bot(folder).faq.faqs == []
+    (folder / "knowledge" / "faq.yaml").unlink()
+    assert load_bot(folder).faq.faqs == []
+
+
+# --- issue 19: a FAQ phrasing without a letter or digit would match every emoji-only message ---------
+
+
+@pytest.mark.parametrize(
+    ("question", "alternatives", "where"),
+    [
+        ("\u0378", [], "faqs[0].question"),
+        ("When are you open?", ["opening hours", "🕐"], "faqs[0].alternatives[1]"),
+        ("?!", [], "faqs[0].question"),
+    ],
+)
+def test_faq_yaml_refuses_a_phrasing_without_letters_or_digits(
+    tmp_path: Path, question: str, alternatives: list[str], where: str
+) -> None:
+    faq = {"faqs": [{"id": "x", "question": question, "alternatives": alternatives, "answer": "A."}]}
+    with pytest.raises(ConfigError) as info:
+        load_bot(write_tiny_bot(tmp_path / "b", faq=faq))
+    message = str(info.value)
+    assert message.startswith("knowledge/faq.yaml line ") and f"{where} (id 'x'): " in message
+    assert "has no letter or digit" in message and "\n" not in message

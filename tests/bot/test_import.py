@@ -335,6 +335,19 @@ def test_faq_import(bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert snapshot(bot) == before
 
 
+def test_faq_rows_without_letters_or_digits_are_skipped(
+    bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 19: a phrasing the encoder reads as "[UNK]" would answer every message of emoji.
+    rows = [["\u0378", "Gotcha."], ["When are you open?", "9-17.", "hours | 🕐"], ["Where are you?", "Here."]]
+    source = write_csv(tmp_path / "faq.csv", ["question", "answer", "alternatives"], rows)
+    code, out, _ = run_import(capsys, source, bot)
+    assert code == 0 and "added 1 FAQ entries" in out
+    assert "line 2: question '\\u0378' has no letter or digit" in out  # shown escaped: it has no glyph
+    assert "line 3: alternative '🕐' has no letter or digit" in out
+    assert [e.id for e in load_bot(bot).faq.faqs] == ["where-are-you"]
+
+
 def test_a_file_with_other_columns_is_refused(bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(bot)
     code, out, err = run_import(capsys, write_csv(tmp_path / "x.csv", ["Message", "Intent"], [["a", "b"]]), bot)

@@ -175,3 +175,11 @@ def test_warm_up_runs_the_pipeline_and_stores_nothing(demo_agent: Agent) -> None
     assert demo_agent.store.list_conversations() == []
     reply = demo_agent.respond("after-warm-up", "where is my card?")
     assert reply.text and [c.id for c in demo_agent.store.list_conversations()] == ["after-warm-up"]
+
+
+def test_direction_controls_are_never_stored(demo_agent: Agent) -> None:
+    # Issue 19: an override in a message redrew it in an agent's console; the edge takes them out.
+    reply = demo_agent.respond("bidi", "my card \u202eNBAN\u202c was \u2066stolen\u2069 \u200f")
+    assert "\u202e" not in reply.text
+    record = demo_agent.conversation("bidi")
+    assert record is not None and record.turns[0].text == "my card NBAN was stolen"

@@ -13,6 +13,7 @@ from agent.config import BotConfig, FaqConfig
 from agent.exceptions import BuildError
 from agent.steps.encoder import Encoder
 from agent.steps.faq import FaqIndex
+from agent.types import SessionState, Turn
 
 ENTRIES = [
     FaqEntry(
@@ -90,3 +91,38 @@ def test_load_before_any_save_is_empty_and_unreadable_is_an_error(encoder: Encod
     (tmp_path / "meta.json").write_text("{}")
     with pytest.raises(BuildError, match="python -m agent train"):
         FaqIndex.load(tmp_path, BotConfig(name="t"), encoder)
+
+
+# --- issue 19: text without a letter or digit matches nothing ---------------------------------------
+
+UNASSIGNED = "\u0378"  # no character has this code point; the encoder reads it as "[UNK]", like any emoji
+EMOJI_ONLY = ["😀", "👍🏽👍🏽👍🏽", "🇩🇪 🎉", "😡" * 300]
+
+
+def _turns(encoder: Encoder, texts: list[str]) -> list[Turn]:
+    turns = [Turn(session_id="s", text=text, state=SessionState()) for text in texts]
+    for turn, vector in zip(turns, encoder.encode(texts), strict=True):
+        turn.embedding = vector
+    return turns
+
+
+def test_a_question_of_one_unassigned_character_does_not_answer_emoji(encoder: Encoder) -> None:
+    junk = FaqEntry(id="junk", question=UNASSIGNED, answer="Gotcha.")
+    index = FaqIndex(encoder.dim, FaqConfig(top_k=3), encoder.fingerprint)
+    index.sync([*ENTRIES, junk], encoder.encode)
+    turns = _turns(encoder, [*EMOJI_ONLY, "how much is the card 😀", "someone stole my card"])
+    index(turns)
+    for turn in turns:
+        assert all(hit.id != "junk" for hit in turn.faq_hits), turn.text
+    assert all(turn.faq_hits == [] for turn in turns[: len(EMOJI_ONLY)])  # nothing to match them by
+    assert turns[-2].faq_hits[0].id == "fees" and turns[-1].faq_hits[0].id == "lost"
+
+
+def test_an_entry_keeps_its_worded_phrasings(encoder: Encoder) -> None:
+    entry = FaqEntry(id="hours", question="🕐❓", alternatives=["When is support open?"], answer="24/7.")
+    index = FaqIndex(encoder.dim, FaqConfig(top_k=1), encoder.fingerprint)
+    index.sync([entry, ENTRIES[0]], encoder.encode)
+    assert len(index.vector_ids["hours"]) == 1
+    (turn,) = _turns(encoder, ["what are your opening hours"])
+    index([turn])
+    assert turn.faq_hits[0].id == "hours"

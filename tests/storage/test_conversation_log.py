@@ -231,3 +231,36 @@ def test_the_bot_folders_example_conversations_are_the_same_model() -> None:
     example = LoggedConversation.model_validate({"id": "a", "turns": [{"role": "customer", "text": "hi"}]})
     assert example.conversation_id == "a"
     assert json.loads(to_json_line(example)) == {"conversation_id": "a", "turns": [{"role": "customer", "text": "hi"}]}
+
+
+def test_a_bare_carriage_return_does_not_split_a_jsonl_line(tmp_path: Path) -> None:
+    # Issue 19: "\r" between JSON tokens is whitespace; only "\n" ends a JSON Lines record.
+    first = b'{"conversation_id": "c1",\r "turns": [{"role": "customer",\r"text": "hi"}]}'
+    broken = b'{"conversation_id": "c2", "turns": [{"role": "customer", "text": "a\rb"}]}'  # raw CR in a string
+    last = b'{"conversation_id": "c3", "turns": [{"role": "customer", "text": "bye"}]}'
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(first + b"\n" + broken + b"\r\n" + last + b"\r\n")  # CRLF endings are fine too
+    log = read_jsonl(path)
+    assert [(c.conversation_id, c.line) for c in log.conversations] == [("c1", 1), ("c3", 3)]
+    assert [(p.line, p.message.split(" (")[0]) for p in log.problems] == [(2, "not valid JSON")]
+
+
+def test_direction_controls_are_taken_out_of_every_logged_turn(tmp_path: Path) -> None:
+    # Issue 19: replay results and reports show the log's text; an override would redraw it reversed.
+    line = {
+        "conversation_id": "c1",
+        "turns": [
+            {"role": "customer", "text": "refund to \u202eNBAN\u202c please \u2066x\u2069"},
+            {"role": "agent", "text": "\u200fSent to \u202dIBAN"},
+        ],
+    }
+    path = tmp_path / "log.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (conv,) = read_jsonl(path).conversations
+    assert [t.text for t in conv.turns] == ["refund to NBAN please x", "Sent to IBAN"]
+    csv_path = tmp_path / "log.csv"
+    csv_path.write_text("conversation_id,turn,role,text\nc1,0,customer,pay\u202egnp.exe\n", encoding="utf-8")
+    assert read_csv(csv_path).conversations[0].turns[0].text == "paygnp.exe"
+    only_controls = tmp_path / "only.jsonl"
+    only_controls.write_text(json.dumps({"conversation_id": "c", "turns": [{"role": "customer", "text": "\u202e"}]}))
+    assert "turns.0.text" in read_jsonl(only_controls).problems[0].message

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+from textual.widgets import Input
 from tinybot import write_tiny_bot
 from tui_helpers import app_factory, run, screen_text, started, wait_loaded, wait_until
 
@@ -108,3 +110,39 @@ def test_ctrl_q_quits_cleanly(demo_bot_dir: Path, tmp_path: Path) -> None:
 
     app = run(scenario())
     assert app.return_code == 0 and app.error is None
+
+
+def test_messages_typed_while_the_bot_loads_are_sent_when_it_is_ready(demo_bot_dir: Path, tmp_path: Path) -> None:
+    # Issue 19: keys pressed on the loading screen went nowhere, so a first message typed early was lost.
+    # Another connection holds the store's write lock, so loading waits at the store (a real SQLite lock, as
+    # another process writing would hold it) for as long as the test types; then it lets go.
+    blocker = sqlite3.connect(tmp_path / "tui.db", isolation_level=None)
+    blocker.execute("PRAGMA journal_mode=WAL")
+    blocker.execute("BEGIN EXCLUSIVE")
+
+    async def scenario() -> None:
+        app = app_factory(demo_bot_dir, tmp_path)()
+        async with app.run_test(size=(80, 24)) as pilot:
+            try:
+                await wait_until(pilot, lambda: isinstance(app.screen, LoadingScreen), timeout=10)
+                await pilot.press(*"hello", "enter", *"my card has not arrived", "enter", *"and the pin")
+                assert isinstance(app.screen, LoadingScreen), "the keys went in before the bot was ready"
+                assert app.screen.queued == ["hello", "my card has not arrived"]
+                assert "2 messages wait: sent as soon as the bot is ready" in screen_text(app)
+            finally:
+                blocker.rollback()
+                blocker.close()
+            screen = await wait_loaded(pilot)
+            await wait_until(pilot, lambda: len(screen.transcript.replies) == 2, timeout=30)
+            lines = [line for line in screen.transcript.text.splitlines() if line.startswith(("You:", "Bot:"))]
+            # The greeting, both messages as sent, then their replies in order (as for messages sent while waiting).
+            assert lines[1:3] == ["You: hello", "You: my card has not arrived"]
+            assert [line.split(":")[0] for line in lines] == ["Bot", "You", "You", "Bot", "Bot"]
+            assert screen.query_one("#message", Input).value == "and the pin"  # typed, not sent: still there
+            assert app.agent is not None
+            stored = app.agent.conversation("tui-test-1")
+            assert stored is not None
+            assert [t.text for t in stored.turns if t.role == "customer"] == ["hello", "my card has not arrived"]
+            assert stored.turns[3].trace is not None and stored.turns[3].trace.intent == "card_arrival"
+
+    run(scenario())

@@ -17,6 +17,7 @@ from agent.bot.importing import yamlfiles
 from agent.bot.importing.messages import key, markers_in
 from agent.bot.importing.tables import Table
 from agent.bot.schemas import FAQ_ID
+from agent.bot.text import has_words
 
 
 @dataclass
@@ -50,11 +51,16 @@ def plan_faq(table: Table, bot_dir: Path) -> FaqImport:
         if given and not re.match(FAQ_ID, given):
             out.skipped.append((row.line, f"id {given!r} is not lowercase letters, digits and dashes"))
             continue
+        alternatives = [a.strip() for a in row.get("alternatives").split("|") if a.strip()]
+        wordless = next((text for text in [question, *alternatives] if not has_words(text)), None)
+        if wordless is not None:  # faq.yaml refuses it: it would match every message of emoji (agent/bot/text.py)
+            what = "question" if wordless == question else "alternative"
+            out.skipped.append((row.line, f"{what} {wordless!r} has no letter or digit"))
+            continue
         if key(question) in questions or (given and given in ids):
             out.duplicates += 1
             continue
         entry = CommentedMap(id=given or faq_id(question, ids), question=question)
-        alternatives = [a.strip() for a in row.get("alternatives").split("|") if a.strip()]
         if alternatives:
             entry["alternatives"] = CommentedSeq(alternatives)
         entry["answer"] = answer

@@ -9,11 +9,19 @@ its calibrated log-probabilities with the dense head's (`intents.lexical_weight`
 
 The model is stored with pickle in the bot's build folder: it is an artifact
 that `train` wrote, never a file from elsewhere.
+
+A "word" (a run without spaces) longer than 100 characters is read as its first 100
+(`bounded`): the encoder reads such a run as one unknown token (MiniLM's tokenizer
+gives up on words over 100 characters), and without the bound a 2,000-character run
+of emoji or digits cost the TF-IDF analyser 8,000 character n-grams, as much as the
+whole encoder did for that message (issue 19). No message of the public datasets or
+of the demo's examples has such a word, so their features are unchanged.
 """
 
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,13 @@ from typing import Any
 import numpy as np
 
 LEXICAL_FILE = "lexical.pkl"
+MAX_WORD_CHARS = 100  # as MiniLM's WordPiece `max_input_chars_per_word`
+LONG_WORD = re.compile(rf"(?<!\S)(\S{{{MAX_WORD_CHARS}}})\S+")  # tried only where a word starts
+
+
+def bounded(texts: Sequence[str]) -> list[str]:
+    """`texts` with every run of over MAX_WORD_CHARS non-space characters cut to its first MAX_WORD_CHARS."""
+    return [LONG_WORD.sub(r"\1", text) for text in texts]
 
 
 class LexicalModel:
@@ -44,7 +59,7 @@ class LexicalModel:
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df),
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
         )
-        features = vectoriser.fit_transform(list(texts))
+        features = vectoriser.fit_transform(bounded(texts))
         regression = LogisticRegression(C=strength, max_iter=300, class_weight="balanced")
         regression.fit(features, y)
         return cls(vectoriser, regression, classes)
@@ -53,7 +68,8 @@ class LexicalModel:
         """Log-probabilities (n, classes); a class absent from this model's training rows gets a tiny probability."""
         probs = np.full((len(texts), self.classes), 1e-9, dtype=np.float64)
         if len(texts):
-            probs[:, self.regression.classes_] = self.regression.predict_proba(self.vectoriser.transform(list(texts)))
+            features = self.vectoriser.transform(bounded(texts))
+            probs[:, self.regression.classes_] = self.regression.predict_proba(features)
         return np.log(np.clip(probs, 1e-9, 1.0)).astype(np.float32)
 
     def save(self, folder: Path) -> None:

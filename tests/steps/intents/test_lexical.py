@@ -10,7 +10,7 @@ from weights import Weights
 
 from agent.config import BotConfig, IntentConfig
 from agent.steps.intents.classifier import IntentClassifier
-from agent.steps.intents.lexical import LEXICAL_FILE, LexicalModel
+from agent.steps.intents.lexical import LEXICAL_FILE, LexicalModel, bounded
 
 TEXTS = [
     "my card payment is pending",
@@ -63,3 +63,17 @@ def test_classifier_with_lexical_weight_needs_texts_and_round_trips(tmp_path: Pa
     # Saved again without the lexical model, the stale file goes.
     IntentClassifier.fit(x, LABELS, IntentConfig(epochs=50, calibration_folds=3)).save(tmp_path)
     assert not (tmp_path / LEXICAL_FILE).exists()
+
+
+def test_a_run_of_over_100_characters_is_read_as_its_first_100() -> None:
+    # Issue 19: a 2,000-character run without spaces (emoji, digits) cost 8,000 character n-grams;
+    # the encoder reads such a run as one unknown token, and the lexical model now reads 100 characters of it.
+    names = sorted(set(LABELS))
+    model = LexicalModel.fit(TEXTS, np.array([names.index(label) for label in LABELS]), classes=3, strength=10.0)
+    run = ("pending" * 300)[:2000]  # its character n-grams are in the vocabulary: counts matter
+    assert bounded([f"is it {run} ok", "x" * 100]) == [f"is it {run[:100]} ok", "x" * 100]
+    long, cut = model.log_probabilities([f"is it {run}", f"is it {run[:100]}"])
+    assert np.array_equal(long, cut)
+    plain = ["my card payment is pending", "top up with a bank transfer please"]  # no long runs: unchanged
+    raw = model.regression.predict_proba(model.vectoriser.transform(plain))
+    assert np.allclose(np.exp(model.log_probabilities(plain)), raw, atol=1e-6)
