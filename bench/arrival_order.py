@@ -58,7 +58,7 @@ def _prepare_bot(source: Path, dest: Path, decoder: bool) -> Path:
     if (source / "build").is_dir():
         shutil.copytree(source / "build", dest / "build")  # an incremental build then has little to do
     config = yaml.safe_load((dest / "bot.yaml").read_text())
-    config.setdefault("http", {})["rate_limit"] = {"requests_per_minute": 0, "burst": 1}
+    config.setdefault("http", {})["rate_limit"] = {"per_conversation": None, "per_address": None, "per_key": None}
     if not decoder:
         config.setdefault("decoder", {})["enabled"] = False
     (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

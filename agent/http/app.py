@@ -11,11 +11,13 @@ builds one app per worker process.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.config import HttpConfig
 from agent.http.access import Access
@@ -34,6 +36,27 @@ from agent.storage.arrival import ArrivalTickets
 from agent.storage.handoffs import HandoffClaims
 
 API_VERSION = "1"
+
+
+class WorkerHeaderMiddleware:
+    """Every response, refusals included, names the worker process that gave it (`X-Agent-Worker`):
+    load-balancing checks, and tests that two workers share what they count."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (b"x-agent-worker", str(os.getpid()).encode())  # built in the worker process
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, named)
 
 
 def create_app(
@@ -99,6 +122,7 @@ def create_app(
     # Last added runs first: metrics see every request, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(WorkerHeaderMiddleware)
     if settings.cors_origins:
         # Outermost, so that refusals (401, 413, 429) carry the headers too: a page's script can then read
         # their JSON and Retry-After. Bearer credentials, never cookies: no allow_credentials.

@@ -154,14 +154,12 @@ def build_router(s: Services) -> APIRouter:
         request: Request,
         response: Response,
     ) -> Any:
-        worker = {"X-Agent-Worker": str(os.getpid())}  # which worker answered (load-balancing checks)
         text = clean_message(body.text, limit)  # control characters out; empty -> 422
         if wants_stream(request):
             events = await s.batcher.submit_stream(conversation_id, text, body.seq)
-            return await stream_response(events, lambda outcome: settle(outcome, conversation_id), worker)
+            return await stream_response(events, lambda outcome: settle(outcome, conversation_id), {})
         outcome = await s.batcher.submit(conversation_id, text, body.seq)
         reply = settle(outcome, conversation_id)
-        response.headers.update(worker)
         if outcome.stored is not None:  # this number was answered before: the same reply, nothing stored
             response.headers["X-Agent-Replayed"] = "true"
         return ReplyOut.of(reply)

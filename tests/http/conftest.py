@@ -20,7 +20,7 @@ SERVED_TINY_CONFIG = {
     "name": "Tiny bot",
     "intents": {"confident": 0.3, "oos_threshold": 0.2},
     "dialog": {"small_talk": False},
-    "http": {"rate_limit": {"requests_per_minute": 0, "burst": 1}, "sequence_wait_s": 1.0},
+    "http": {"rate_limit": {"per_conversation": None, "per_address": None, "per_key": None}, "sequence_wait_s": 1.0},
 }
 
 

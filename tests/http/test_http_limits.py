@@ -1,8 +1,8 @@
 """Rate limits across two worker processes: `python -m agent serve --workers 2` counting in Redis.
 
 With memory storage each worker counts alone, so a limit of N lets up to 2N
-through once both workers answer; with Redis exactly N of a burst pass, and the
-answers that passed came from both workers. Keys and conversation ids are new
+through once both workers answer; with Redis exactly N of a burst pass while
+both workers took part in the burst (each response names its worker). Keys and conversation ids are new
 on every run (the counts outlive the server in Redis).
 """
 
@@ -25,7 +25,8 @@ from agent.http.launch import ServedProcess
 PER_CONVERSATION = 6
 PER_KEY = 12
 START_TIMEOUT_S = 240
-ROUNDS = 4  # bursts tried (a fresh key and conversation each) until one reached both workers
+STAGGER_S = 0.005
+ROUNDS = 4  # bursts tried (a fresh key and conversation each) until both workers took part in one
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +60,26 @@ def server(tiny_trained_dir: Path, tmp_path_factory: pytest.TempPathFactory, key
 
 
 async def _burst(url: str, headers: dict[str, str], paths: list[str]) -> list[httpx.Response]:
-    """One message per path, all at once, each on a connection of its own (so both workers take some)."""
+    """One message per path, 5 ms apart and all in flight together, each on a connection of its own.
+
+    Connections that arrive in the same instant are all accepted by whichever worker wakes first (it
+    drains the listening socket's queue); a few ms apart, the worker busy with a turn leaves the next
+    one to the other, so both take part, as with real customers.
+    """
     limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=0)
+
+    async def one(client: httpx.AsyncClient, i: int, path: str) -> httpx.Response:
+        await asyncio.sleep(i * STAGGER_S)
+        return await client.post(path, json={"text": "hello"})
+
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, limits=limits) as client:
-        return list(await asyncio.gather(*(client.post(path, json={"text": "hello"}) for path in paths)))
+        return list(await asyncio.gather(*(one(client, i, path) for i, path in enumerate(paths))))
 
 
 def _split(responses: list[httpx.Response]) -> tuple[set[str], list[httpx.Response]]:
-    """The workers that answered 200, and the refusals; nothing else is allowed."""
+    """The workers that answered (a reply or a refusal: both count), and the refusals; nothing else is allowed."""
     assert {r.status_code for r in responses} <= {200, 429}, [r.text for r in responses if r.status_code >= 500]
-    workers = {r.headers["X-Agent-Worker"] for r in responses if r.status_code == 200}
+    workers = {r.headers["X-Agent-Worker"] for r in responses}
     refused = [r for r in responses if r.status_code == 429]
     for response in refused:
         assert 1 <= int(response.headers["Retry-After"]) <= 60 and response.json()["error"] == "rate_limited"
