@@ -53,6 +53,7 @@ class ServedProcess:
         api_keys: str,
         log: Path,
         timeout_s: float = 240.0,
+        *,
         env: dict[str, str] | None = None,
         wrapper: Sequence[str] = (),
     ) -> ServedProcess:

@@ -162,7 +162,7 @@ def test_a_read_only_store_folder_is_not_ready_and_no_write_reports_success(
     store.mkdir()
     try:
         server = ServedProcess.start(
-            tiny_copy, f"sqlite:///{store / 'agent.db'}", 1, KEYS, tmp_path / "serve.log", 180, read_only_capable
+            tiny_copy, f"sqlite:///{store / 'agent.db'}", 1, KEYS, tmp_path / "serve.log", wrapper=read_only_capable
         )
     except ServeError as exc:
         pytest.fail(str(exc))
