@@ -27,7 +27,8 @@ class PatternConfig(_Strict):
     """One pattern slot: exactly one of `regex` or `kind`."""
 
     # A Python regular expression; the whole match is the value, or the group named `value` when it has one.
-    # Matched case-insensitively unless it sets its own flags.
+    # Matched case-insensitively unless it sets its own flags, on every message: keep it linear (no nested
+    # repetition such as `(a+)+`), since Python's regexes have no time limit.
     regex: str | None = Field(None, min_length=1, max_length=MAX_PATTERN_CHARS)
     # A built-in shape: email, amount ("£25.50", "40 euros"), date ("12/03/2026", "3 March"), phone.
     kind: PatternKind | None = None
