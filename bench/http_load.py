@@ -204,7 +204,7 @@ def main() -> None:
         served_config = load_bot(bot).config
         rate_limit, decoder_on = served_config.http.rate_limit, served_config.decoder.enabled
         config = load_bot(bot).config
-        masker = Masker(config.privacy)
+        masker = Masker.for_bot(config)
         limit = config.limits.max_message_chars
         expected = {cid: [masker.mask(clean_message(t, limit)) for t in msgs] for cid, msgs in scripts.items()}
         if args.store == "postgres":

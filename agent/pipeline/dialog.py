@@ -52,7 +52,7 @@ class Agent:
         self.encoder = self.step(Encoder)
         self.faq = self.step(FaqIndex)
         self.store = store
-        self.masker = Masker(bot.config.privacy)
+        self.masker = Masker.for_bot(bot.config)
         self.patterns = self.step(PatternFinder)
         self._faq_revision: str | None = None  # the store's FAQ revision the index last matched
 
@@ -239,12 +239,15 @@ class Agent:
     def _kept(self, turn: Turn, reply: Reply) -> tuple[str, Reply]:
         """The customer's text and the reply as they are stored: personal data masked.
 
-        Personal pattern values are masked too, in this message and wherever the reply or its trace
-        repeats one the session holds; the session state itself keeps the last value of each pattern
-        while the conversation goes on, since later replies use it.
+        The masker holds the bot's personal patterns too; the values of them the session holds from
+        earlier turns are masked wherever this turn repeats one. The session state itself keeps the last
+        value of each pattern while the conversation goes on, since later replies use it.
         """
         known = self.patterns.personal_values(turn.state.values)
-        customer_text = self.patterns.mask(self.masker.mask(turn.text), known)
+        customer_text = self.masker.mask(turn.text)
+        earlier = self.masker.scrubber("", known)  # None when the session holds none
+        if earlier is not None:
+            customer_text = earlier(customer_text)
         return customer_text, self.masker.mask_reply(reply, turn.text, known)
 
     def _reply(self, turn: Turn) -> Reply:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from stdnum import luhn
 
-from agent.config import PrivacyConfig
+from agent.config import BotConfig, PrivacyConfig
 from agent.pipeline import pii
+from agent.steps.patterns import PatternFinder
 from agent.types import Reply
 
 IBAN_MASK = "[iban]"
@@ -48,7 +49,9 @@ def luhn_valid(digits: str) -> bool:
 class Masker:
     """Replaces personal data in text with placeholders, as bot.yaml's `privacy:` section says."""
 
-    def __init__(self, config: PrivacyConfig) -> None:
+    def __init__(self, config: PrivacyConfig, extra: Sequence[tuple[Finder, str]] = ()) -> None:
+        """`extra` rules (finder, placeholder) run after the built-in kinds: a bot's personal pattern
+        slots (`PatternFinder.masking_rules`)."""
         self.config = config
         rules: list[tuple[Finder, str]] = []
         if config.mask_ibans:  # before cards and phones: an IBAN holds long runs of digits
@@ -66,10 +69,15 @@ class Masker:
         if config.mask_phones:
             regions = list(config.phone_regions)
             rules.append((lambda text: pii.phones(text, regions), PHONE_MASK))
-        self._rules = rules
+        self._rules = [*rules, *extra]
         # A turn masks the customer's text, then looks for it in the reply (and replay does both again):
         # the scan of a text is kept for the next few calls instead of being redone.
         self._scan = functools.lru_cache(maxsize=SCANS_KEPT)(self._apply)
+
+    @classmethod
+    def for_bot(cls, config: BotConfig) -> Masker:
+        """The masker of a bot: its `privacy:` rules and its personal `patterns:`."""
+        return cls(config.privacy, PatternFinder(config.patterns).masking_rules())
 
     @property
     def active(self) -> bool:

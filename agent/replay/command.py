@@ -148,7 +148,7 @@ def run_replay(options: ReplayOptions, warn: Callable[[str], None] | None = None
     outcome = ReplayOutcome(stats=stats, skipped_already_done=len(done), problems=problems)
     if stats.interrupted:
         return outcome
-    masker = Masker(bot.config.privacy)  # the report's texts, like results.jsonl, as the replay store keeps them
+    masker = Masker.for_bot(bot.config)  # the report's texts, like results.jsonl, as the replay store keeps them
     outcome.report = build_report(out, previous=options.compare, problems=problems, manifest=manifest, masker=masker)
     outcome.report_paths = [write_report(out, outcome.report), write_html(out, outcome.report)]
     return outcome

@@ -7,14 +7,14 @@ An order number, a tracking code, an amount, a date or an e-mail address is not 
 the knowledge graph: it is whatever the customer types. Each match fills template
 slots of the pattern's type (`{order_number}`) and `{{Order Number}}` placeholders
 mapped to it (`slot: order_number`); the session keeps the last value of each
-pattern for later turns. Personal ones are masked as `[name]` in everything kept
-(`mask`), the way bot.yaml `privacy:` masks card numbers.
+pattern for later turns. Personal ones are masked as `[name]` in everything kept: their
+`masking_rules` join the privacy masker's (agent/pipeline/privacy.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from agent.config import PatternConfig
 from agent.types import PatternMatch, Turn
@@ -46,15 +46,11 @@ class PatternFinder:
     name = "patterns"
 
     def __init__(self, patterns: Mapping[str, PatternConfig]) -> None:
-        self.specs = dict(patterns)
         self.regexes = {
             name: BUILT_IN[spec.kind] if spec.kind else re.compile(spec.regex or "", re.I)
-            for name, spec in self.specs.items()
+            for name, spec in patterns.items()
         }
-        self.personal = {name for name, spec in self.specs.items() if spec.is_personal}
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.specs
+        self.personal = [name for name, spec in patterns.items() if spec.is_personal]  # in bot.yaml's order
 
     def find(self, text: str) -> list[PatternMatch]:
         """The first match of every pattern in `text`, in the order bot.yaml declares them."""
@@ -72,14 +68,14 @@ class PatternFinder:
         for turn in turns:
             turn.patterns = self.find(turn.text)
 
-    def mask(self, text: str, known: Mapping[str, str] | None = None) -> str:
-        """`text` with every personal pattern match replaced by `[name]`, and each value of `known`
-        (`personal_values` of the session: what a reply may repeat from earlier turns) by its mask."""
-        for name in self.personal:
-            text = self.regexes[name].sub(f"[{name}]", text)
-        for value, masked in sorted((known or {}).items(), key=lambda pair: -len(pair[0])):  # longest first
-            text = text.replace(value, masked)
-        return text
+    def masking_rules(self) -> list[tuple[Callable[[str], list[tuple[int, int]]], str]]:
+        """(finder of spans, `[name]`) for each personal pattern: rules the privacy masker adds to its own,
+        so that everything kept (the store, replay's results and reports) masks them."""
+
+        def spans(regex: re.Pattern[str]) -> Callable[[str], list[tuple[int, int]]]:
+            return lambda text: [m.span() for m in regex.finditer(text) if m.end() > m.start()]
+
+        return [(spans(self.regexes[name]), f"[{name}]") for name in self.personal]
 
     def personal_values(self, values: Mapping[str, str]) -> dict[str, str]:
         """The personal ones of a session's pattern values, value -> its mask."""

@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from tinybot import TINY_INTENTS, TINY_TEMPLATES, write_tiny_bot
 
 from agent import load_trained
-from agent.config import BotConfig, PatternConfig
+from agent.config import BotConfig, PatternConfig, PrivacyConfig
 from agent.exceptions import ConfigError
 from agent.pipeline.assemble import load_bot
+from agent.pipeline.privacy import Masker
 from agent.steps.encoder import Encoder
 from agent.steps.patterns import PatternFinder
 
@@ -45,17 +46,20 @@ def test_masking_covers_personal_patterns_and_the_values_a_session_holds() -> No
     finder = PatternFinder(
         {"email": PatternConfig(kind="email"), "member": PatternConfig(regex=r"\bM\d{5}\b", personal=True)}
     )
-    assert finder.mask("write to ann@example.com, member M12345") == "write to [email], member [member]"
+    masker = Masker(PrivacyConfig(), finder.masking_rules())
+    assert masker.mask("write to ann@example.com, member M12345") == "write to [email], member [member]"
     known = finder.personal_values({"member": "M12345"})
-    assert finder.mask("Member M12345 is verified.", known) == "Member [member] is verified."
+    earlier = masker.scrubber("", known)
+    assert earlier is not None and earlier("Member M12345 is verified.") == "Member [member] is verified."
 
 
 def test_adversarial_messages_cost_little() -> None:
     finder = PatternFinder({k: PatternConfig(kind=k) for k in ("email", "amount", "date", "phone")})
+    masker = Masker(PrivacyConfig(), finder.masking_rules())
     # Each built-in regex is linear: these would take seconds with nested repetition.
     for text in ("@" * 1000 + "a." * 500, "1" * 2000, "£" + "1," * 999, "😀" * 2000, "12/" * 666):
         finder.find(text)
-        finder.mask(text)
+        masker.mask(text)
 
 
 @pytest.mark.parametrize(
@@ -135,3 +139,11 @@ def test_a_template_slot_of_an_undeclared_type_names_both_places_to_declare_it(t
     (folder / "bot.yaml").write_text(config)
     with pytest.raises(ConfigError, match=r"nor a pattern in bot\.yaml `patterns:`"):
         load_bot(folder)
+
+
+def test_a_bots_masker_masks_its_personal_patterns_for_everything_kept() -> None:
+    # The masker the store, replay's results and its reports all use (Masker.for_bot).
+    config = BotConfig(
+        name="x", patterns={"member": {"regex": r"\bM\d{5}\b", "personal": True}, "order": {"regex": ORDER}}
+    )
+    assert Masker.for_bot(config).mask("member M12345, order AB123456") == "member [member], order AB123456"
