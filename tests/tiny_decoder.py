@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.config import DecoderConfig
+from agent.config import DecoderConfig, DecodingConfig
 from agent.pipeline.dialog import Agent
+from agent.steps.decoder.backends import LocalDecoder
 from agent.steps.decoder.prompt import grounding_for, render_prompt
+from agent.steps.decoder.step import Decoder
 from agent.steps.encoder import Encoder
 from agent.steps.graph import KnowledgeGraph
 from agent.training.decoder_data import Example
@@ -44,3 +46,10 @@ def train_tiny_decoder(trained_bot: Path, encoder: Encoder, out: Path) -> Path:
     assert report.best_val_loss < 0.5, report
     save(model, tokenizer, out)
     return out
+
+
+def with_tiny_decoder(agent: Agent, decoder_dir: Path) -> Agent:
+    """`agent` with the tiny decoder as its last step (greedy, 24 new tokens, a guard that keeps what it learnt)."""
+    config = DecoderConfig(enabled=True, min_logprob=-1.0, decoding=DecodingConfig(max_new_tokens=24))
+    agent.steps.append(Decoder(LocalDecoder(decoder_dir, config.decoding), agent.step(KnowledgeGraph), config))
+    return agent

@@ -9,25 +9,18 @@ streamed with the template's answer.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from tiny_decoder import BASIC, PLUS, TARGETS
+from threaded import uvicorn_thread
+from tiny_decoder import BASIC, PLUS, TARGETS, with_tiny_decoder
 
-from agent.config import DecoderConfig, DecodingConfig
 from agent.http import ApiKeys, create_app
-from agent.http.launch import free_port
 from agent.pipeline.dialog import Agent
-from agent.steps.decoder.backends import LocalDecoder
-from agent.steps.decoder.step import Decoder
 from agent.steps.encoder import Encoder
-from agent.steps.graph import KnowledgeGraph
 from agent.types import FinalReply, TextDelta
 
 KEYS = ApiKeys.parse("chat-key:chat", "test keys")
@@ -43,29 +36,16 @@ class Served:
 
 def _serve(agent: Agent) -> Iterator[str]:
     """The app of `agent` under a real uvicorn in a thread, on a free loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(agent, KEYS), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-def _with_decoder(agent: Agent, decoder_dir: Path) -> Agent:
-    config = DecoderConfig(enabled=True, min_logprob=-1.0, decoding=DecodingConfig(max_new_tokens=24))
-    agent.steps.append(Decoder(LocalDecoder(decoder_dir, config.decoding), agent.step(KnowledgeGraph), config))
-    return agent
+    with uvicorn_thread(create_app(agent, KEYS)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def decoded(tiny_trained_dir: Path, tiny_decoder_dir: Path, encoder: Encoder, tmp_path_factory) -> Iterator[Served]:
     db = tmp_path_factory.mktemp("stream") / "stream.db"
-    agent = _with_decoder(Agent.load(tiny_trained_dir, encoder=encoder, store_url=f"sqlite:///{db}"), tiny_decoder_dir)
+    agent = with_tiny_decoder(
+        Agent.load(tiny_trained_dir, encoder=encoder, store_url=f"sqlite:///{db}"), tiny_decoder_dir
+    )
     for url in _serve(agent):
         yield Served(url, agent)
     agent.close()

@@ -17,25 +17,20 @@ import re
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from tiny_decoder import BASIC, PLUS, TARGETS
+from threaded import uvicorn_thread
+from tiny_decoder import BASIC, PLUS, TARGETS, with_tiny_decoder
 from tinybot import write_tiny_bot
 
-from agent.config import DecoderConfig, DecodingConfig
 from agent.exceptions import ServeError
 from agent.http import ApiKeys, create_app
 from agent.http.launch import ServedProcess, free_port
 from agent.pipeline.dialog import Agent
-from agent.steps.decoder.backends import LocalDecoder
-from agent.steps.decoder.step import Decoder
 from agent.steps.encoder import Encoder
-from agent.steps.graph import KnowledgeGraph
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoSuchElementException, WebDriverException  # noqa: E402
@@ -125,22 +120,12 @@ def streaming(
     """
     _chromium()
     db = tmp_path_factory.mktemp("widget-stream") / "stream.db"
-    agent = Agent.load(tiny_trained_dir, encoder=encoder, store_url=f"sqlite:///{db}")
-    config = DecoderConfig(enabled=True, min_logprob=-1.0, decoding=DecodingConfig(max_new_tokens=24))
-    agent.steps.append(Decoder(LocalDecoder(tiny_decoder_dir, config.decoding), agent.step(KnowledgeGraph), config))
+    agent = with_tiny_decoder(
+        Agent.load(tiny_trained_dir, encoder=encoder, store_url=f"sqlite:///{db}"), tiny_decoder_dir
+    )
     keys = ApiKeys.parse(f"{WIDGET_KEY}:widget", "test keys")
-    app = create_app(agent, keys, token_secret=secrets.token_urlsafe(32))
-    port = free_port()
-    served = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not served.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert served.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(agent, keys, token_secret=secrets.token_urlsafe(32))) as url:
+        yield url
     agent.close()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,11 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import uvicorn
+from threaded import uvicorn_thread
 from tiny_decoder import BASIC, PLUS, TARGETS
 
 from agent.config import DecoderConfig, DecodingConfig, RemoteDecoderConfig
 from agent.http.decoder_server import create_app
+from agent.http.launch import free_port
 from agent.pipeline.dialog import Agent
 from agent.steps.decoder.backends import LocalDecoder, RemoteDecoder
 from agent.steps.decoder.step import Decoder
@@ -22,27 +22,12 @@ from agent.steps.encoder import Encoder
 from agent.steps.graph import KnowledgeGraph
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server_url(tiny_decoder_dir: Path) -> Iterator[str]:
     """serve-decoder's app under a real uvicorn on a free loopback port."""
-    port = free_port()
     app = create_app(LocalDecoder(tiny_decoder_dir, DecodingConfig(max_new_tokens=24)), "tiny")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_thread(app, log_level="warning") as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture(scope="module")
