@@ -33,14 +33,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-from agent.exceptions import ServeError
-from agent.http.launch import ServedProcess
 from agent.pipeline.assemble import load_bot
 from agent.training.build import build
-from bench.common import machine, percentile
+from bench.common import bench_store, machine, percentile, start_server
 
-PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 QUESTIONS = [
     "how much does the card cost",
     "I lost my card",
@@ -158,38 +154,19 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     key = secrets.token_urlsafe(24)
-    schema = None
     with tempfile.TemporaryDirectory(prefix="arrival-order-") as tmp:
         bot = _prepare_bot(Path(args.bot).resolve(), Path(tmp), decoder=not args.no_decoder)
         decoder = load_bot(bot).config.decoder.enabled
-        if args.store == "postgres":
-            import psycopg
-
-            schema = f"arrival_{run}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
-            store = f"{PG_URL}?options=-csearch_path%3D{schema}"
-        elif args.store == "sqlite":
-            store = f"sqlite:///{Path(tmp) / 'arrival.db'}"
-        else:
-            store = args.store
-        try:
-            served = ServedProcess.start(bot, store, args.workers, f"{key}:chat", Path(tmp) / "serve.log", 300)
-        except ServeError as exc:
-            raise SystemExit(f"server did not start: {exc}") from None
-        try:
-            warm = argparse.Namespace(**{**vars(args), "conversations": 2, "parallel": 2})
-            asyncio.run(_run(served.url, key, warm, f"warmup-{run}"))
-            started = time.perf_counter()
-            results = asyncio.run(_run(served.url, key, args, run))
-            wall = time.perf_counter() - started
-        finally:
-            served.stop(60)
-            if schema:
-                import psycopg
-
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        with bench_store(args.store, Path(tmp), f"arrival_{run}") as store:
+            served = start_server(bot, store, args.workers, f"{key}:chat", Path(tmp) / "serve.log")
+            try:
+                warm = argparse.Namespace(**{**vars(args), "conversations": 2, "parallel": 2})
+                asyncio.run(_run(served.url, key, warm, f"warmup-{run}"))
+                started = time.perf_counter()
+                results = asyncio.run(_run(served.url, key, args, run))
+                wall = time.perf_counter() - started
+            finally:
+                served.stop(60)
     latencies = [ms for r in results for ms in r["latencies"]]
     errors = [e for r in results for e in r["errors"]]
     print(

@@ -1,15 +1,24 @@
-"""Helpers shared by the benchmark scripts: dataset paths, CSV reading, percentiles, machine info."""
+"""Helpers shared by the benchmark scripts: dataset paths, CSV reading, percentiles, machine info, stores."""
 
 from __future__ import annotations
 
 import csv
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
+from agent.exceptions import ServeError
+from agent.http.launch import ServedProcess
+
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("AGENT_DATASETS", ROOT.parent / "shared" / "datasets"))
+PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def read_rows(relative: str) -> list[dict[str, str]]:
@@ -34,3 +43,30 @@ def machine() -> dict[str, object]:
         "platform": platform.platform(),
         "python": platform.python_version(),
     }
+
+
+@contextmanager
+def bench_store(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """A store URL for a served bot: `postgres` (a fresh schema `name`, dropped afterwards), `sqlite` (a file
+    in `folder`) or any store URL as given."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / (name + '.db')}"
+        return
+    if kind != "postgres":
+        yield kind
+        return
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+def start_server(bot: Path, store: str, workers: int, api_keys: str, log: Path) -> ServedProcess:
+    """`python -m agent serve` on `bot`, ready; a server that does not start ends the benchmark in one line."""
+    try:
+        return ServedProcess.start(bot, store, workers, api_keys, log, 300)
+    except ServeError as exc:
+        raise SystemExit(f"server did not start: {exc}") from None

@@ -36,16 +36,11 @@ from pathlib import Path
 import httpx
 import yaml
 
-from agent.exceptions import ServeError
-from agent.http.launch import ServedProcess
 from agent.pipeline.assemble import load_bot
 from agent.pipeline.messages import clean_message
 from agent.pipeline.privacy import Masker
 from agent.training.build import build
-from bench.common import machine, percentile, read_rows
-
-PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from bench.common import bench_store, machine, percentile, read_rows, start_server
 
 
 def _prepare_bot(source: Path, dest: Path, limits: str, rate_storage: str, decoder: bool) -> Path:
@@ -198,45 +193,25 @@ def main() -> None:
         f"load-{run}-{c:03d}": texts[c * args.messages : (c + 1) * args.messages] for c in range(args.conversations)
     }
     key = secrets.token_urlsafe(24)
-    schema = None
     with tempfile.TemporaryDirectory(prefix="http-load-") as tmp:
         bot = _prepare_bot(Path(args.bot).resolve(), Path(tmp), args.limits, args.rate_storage, not args.no_decoder)
-        served_config = load_bot(bot).config
-        rate_limit, decoder_on = served_config.http.rate_limit, served_config.decoder.enabled
         config = load_bot(bot).config
+        rate_limit, decoder_on = config.http.rate_limit, config.decoder.enabled
         masker = Masker.for_bot(config)
         limit = config.limits.max_message_chars
         expected = {cid: [masker.mask(clean_message(t, limit)) for t in msgs] for cid, msgs in scripts.items()}
-        if args.store == "postgres":
-            import psycopg
-
-            schema = f"load_{run}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
-            store = f"{PG_URL}?options=-csearch_path%3D{schema}"
-        elif args.store == "sqlite":
-            store = f"sqlite:///{Path(tmp) / 'load.db'}"
-        else:
-            store = args.store
-        try:
-            served = ServedProcess.start(bot, store, args.workers, f"{key}:chat", Path(tmp) / "serve.log", 300)
-        except ServeError as exc:
-            raise SystemExit(f"server did not start: {exc}") from None
-        url = served.url
-        try:
-            asyncio.run(_load(url, key, {f"warmup-{run}-{i}": texts[:3] for i in range(4)}))
-            statuses: dict[int, int] = {}
-            latencies, errors, sources, wall = asyncio.run(_load(url, key, scripts, statuses))
-            histories = _check_histories(url, key, expected)
-            flood = _flood_phase(url, key, args, texts, run) if args.flood_seconds > 0 else {}
-            server = _server_metrics(url)
-        finally:
-            served.stop(60)
-            if schema:
-                import psycopg
-
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        with bench_store(args.store, Path(tmp), f"load_{run}") as store:
+            served = start_server(bot, store, args.workers, f"{key}:chat", Path(tmp) / "serve.log")
+            url = served.url
+            try:
+                asyncio.run(_load(url, key, {f"warmup-{run}-{i}": texts[:3] for i in range(4)}))
+                statuses: dict[int, int] = {}
+                latencies, errors, sources, wall = asyncio.run(_load(url, key, scripts, statuses))
+                histories = _check_histories(url, key, expected)
+                flood = _flood_phase(url, key, args, texts, run) if args.flood_seconds > 0 else {}
+                server = _server_metrics(url)
+            finally:
+                served.stop(60)
     store_name = "postgresql" if args.store == "postgres" else args.store
     print(
         json.dumps(
