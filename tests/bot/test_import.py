@@ -166,6 +166,27 @@ def test_labels_become_intent_names(bot: Path, tmp_path: Path, capsys: pytest.Ca
     assert "oos" in load_bot(bot).intent_names(include_oos=True)
 
 
+def test_labels_and_messages_yaml_would_read_as_booleans_stay_strings(
+    bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CLINC150 has intents named yes, no and maybe; PyYAML reads a plain `no` as False.
+    rows = [
+        ["yes", "yes", "Great, done."],
+        ["yes please", "yes", "Great, done."],
+        ["no", "no", "Okay, I won't."],
+        ["nope", "no", "Okay, I won't."],
+        ["off", "maybe", "Take your time."],
+        ["1.5", "maybe", "Take your time."],
+    ]
+    code, _, err = run_import(capsys, write_csv(tmp_path / "m.csv", ["text", "label", "response"], rows), bot)
+    assert code == 0, err
+    found = intents(bot)
+    assert sorted(found["yes"]) == ["yes", "yes please"] and sorted(found["no"]) == ["no", "nope"]
+    assert sorted(found["maybe"]) == ["1.5", "off"]
+    assert {"yes", "no", "maybe"} <= set(responses(bot))
+    assert {"yes", "no", "maybe"} <= set(load_bot(bot).intent_names())
+
+
 def test_identical_replies_are_one_response(bot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [
         [TRACK[0], "track_order", "You can follow it under Orders."],
