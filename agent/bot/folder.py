@@ -235,6 +235,9 @@ def _describe(rel: str, node: yaml.Node | None, data: Any, exc: ValidationError)
     line = _line_of(node, loc)
     where = f" line {line}" if line else ""
     message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_type" and isinstance(err.get("input"), bool | int | float):
+        # YAML reads a plain yes/no/on/off as a boolean and 1.5 as a number: the author meant the word.
+        message += f" (YAML read it as {err['input']!r}: put it in quotes, e.g. 'no')"
     field = f"{path}{entry}: " if path else ""
     return f"{rel}{where}: {field}{message}."
 

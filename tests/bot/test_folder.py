@@ -88,6 +88,15 @@ def test_a_validation_error_shows_the_right_shape(tmp_path: Path) -> None:
     assert "intents[0].examples" in message and "The right shape, in one line: `intents: [{name:" in message
 
 
+def test_a_plain_no_read_as_a_boolean_is_explained(tmp_path: Path) -> None:
+    folder = write_tiny_bot(tmp_path / "b")
+    path = folder / "knowledge/intents.yaml"
+    path.write_text(path.read_text() + "- name: no\n  examples: [nope, no thanks]\n")
+    message = _error(folder)
+    assert "intents.yaml line" in message and "Input should be a valid string" in message
+    assert "(YAML read it as False: put it in quotes, e.g. 'no')" in message
+
+
 def test_handoff_intents_must_be_intents(tmp_path: Path) -> None:
     config = {"name": "x", "dialog": {"small_talk": False, "handoff_intents": ["agent_please"]}}
     message = _error(write_tiny_bot(tmp_path / "b", config=config))
