@@ -134,6 +134,10 @@ class FaqConfig(_Strict):
 
     # How many of the closest FAQ entries each message keeps (listed in the trace); only the closest can answer.
     top_k: int = Field(3, ge=1, le=50)
+    # How much shared words count in finding the passage (BM25, scaled so the best word match scores 1),
+    # beside closeness in meaning; 0: meaning alone. Rare words such as "anydesk" or "mandate" single out
+    # the passage that uses them (BENCHMARKS.md, issue 16).
+    lexical_weight: float = Field(0.1, ge=0.0, le=1.0)
     # How closely a message must match an FAQ question (cosine similarity to its closest phrasing; 1 is the same
     # sentence) for the customer to get that FAQ's answer. Lower it: more messages get an FAQ answer, some of them the
     # answer to a different question. Raise it: only close rephrasings do; the others get an intent's reply, a
@@ -150,17 +154,25 @@ class DocsConfig(_Strict):
     enabled: bool = True
     # How many of the closest passages each message keeps (listed in the trace); only the closest can be quoted.
     top_k: int = Field(3, ge=1, le=50)
-    # How close the pages must be to the message for the best passage to answer when no FAQ entry or
-    # confident intent does (the mean cosine of the best passage and of the best sentence); under it the
+    # How much shared words count in finding the passage (BM25, scaled so the best word match scores 1),
+    # beside closeness in meaning; 0: meaning alone. Rare words such as "anydesk" or "mandate" single out
+    # the passage that uses them (BENCHMARKS.md, issue 16).
+    lexical_weight: float = Field(0.1, ge=0.0, le=1.0)
+    # How close in meaning the best passage must be to the message to answer when no FAQ entry or
+    # confident intent does (the mean cosine of the passage and of its best sentence); under it the
     # usual fallback stands.
     # Lower it: more questions get a quoted help-centre passage, some of them one that does not answer them.
     # Raise it: fewer do, and more customers get "Sorry, I can't help" or "could you rephrase that?" instead.
-    answer_threshold: float = Field(0.50, ge=-1.0, le=1.0)
-    # Most sentences quoted from the passage (the ones closest to the message, in the page's order).
+    answer_threshold: float = Field(0.40, ge=-1.0, le=1.0)
+    # A passage of at most this many words is quoted whole; a longer one by its `sentences` closest to the
+    # message. The sentence that answers is often not the one most like the question (BENCHMARKS.md, issue 16).
+    whole_passage_words: int = Field(80, ge=0, le=1000)
+    # Most sentences quoted from a longer passage (the ones closest to the message, in the page's order).
     sentences: int = Field(2, ge=1, le=10)
     # A confident intent's own reply yields to a passage only when the passage is closer to the message, by
-    # this much cosine, than the intent's nearest example (BENCHMARKS.md, issue 16). Above 2: never.
-    over_intent_margin: float = Field(0.05, ge=-2.0, le=3.0)
+    # this much cosine, than the intent's nearest example; a negative margin lets a passage a little less close
+    # answer (chosen on training questions: BENCHMARKS.md, issue 16). Above 2: never.
+    over_intent_margin: float = Field(0.0, ge=-2.0, le=3.0)
 
 
 class GraphConfig(_Strict):

@@ -2,19 +2,24 @@
 
 The pages of knowledge/docs/ are split into passages (agent/bot/pages.py); `train`
 encodes each passage (with its page title and heading path) and each of its
-sentences, and keeps them in a FAISS inner-product index (the vectors are unit
-length, so scores are cosine similarities). Every turn gets its best `top_k`
-passages (`turn.doc_hits`, shown in the trace). When no FAQ entry or confident
-intent answers, the policy asks `answer`: if the pages are close enough to the
-message (`strength`, the best passage's and best sentence's cosines, at least
-`docs.answer_threshold`), the reply is that passage's sentences closest to the
-message, quoted as written and in the page's order, with the page named as the
-source. A confident intent yields to a page only when the pages are closer to the
-message, by `docs.over_intent_margin`, than the nearest of that intent's own
-examples (both cosines in the same space; the examples are encoded here too): the
-bot's intents cover a domain broadly, and a question only a page answers is often
-read, confidently, as its nearest intent. Quoting means every value in the reply is one the page states; the
-grounding guard's value check confirms it all the same (`unsupported`).
+sentences, and keeps them in FAISS inner-product indexes (the vectors are unit
+length, so scores are cosine similarities). A passage's closeness in meaning is the
+mean of its own cosine and its best sentence's (`DocHit.score`); passages are ranked
+by that plus `docs.lexical_weight` times their BM25 word match (agent/steps/bm25.py),
+so a rare word of the question ("anydesk", "mandate") finds the passage that uses it.
+Every turn gets its best `top_k` passages (`turn.doc_hits`, shown in the trace).
+
+When no FAQ entry or confident intent answers, the policy asks `answer`: if the best
+passage is close enough in meaning (`strength`, at least `docs.answer_threshold`), the
+reply is that passage quoted as written (whole when it has at most
+`docs.whole_passage_words` words, else its sentences closest to the message, in the
+page's order), with the page named as the source. A confident intent yields to a page
+only when the passage is closer to the message, by `docs.over_intent_margin`, than the
+nearest of that intent's own examples (both cosines in the same space; the examples
+are encoded here too): the bot's intents cover a domain broadly, and a question only a
+page answers is often read, confidently, as its nearest intent. Quoting means every
+value in the reply is one the page states; the grounding guard's value check confirms
+it all the same (`unsupported`).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ import numpy as np
 from agent.bot.pages import Passage
 from agent.config import BotConfig, DocsConfig
 from agent.exceptions import BuildError
+from agent.steps.bm25 import BM25
 from agent.steps.decoder.guard import claims
 from agent.types import DocHit, Embedder, Turn
 
 META_FILE = "passages.json"
 VECTORS_FILE = "vectors.npz"
+CANDIDATES = 64  # passages scored in full for each message, found by meaning or by words
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,11 @@ class DocsIndex:
         self.sentence_vectors = sentence_vectors.astype(np.float32)
         self.config = config
         self.index = faiss.IndexFlatIP(self.vectors.shape[1]) if len(passages) else None
+        self.sentence_index = faiss.IndexFlatIP(self.sentence_vectors.shape[1])
         if self.index is not None:
             self.index.add(self.vectors)
+            self.sentence_index.add(self.sentence_vectors)
+        self.lexical = BM25([f"{p.source}: {p.text}" for p in passages])
         self._by_passage: dict[int, list[int]] = {}
         for row, (owner, _) in enumerate(sentences):
             self._by_passage.setdefault(owner, []).append(row)
@@ -102,17 +112,42 @@ class DocsIndex:
         if self.index is None or not self.config.enabled:
             return
         queries = np.stack([t.embedding for t in turns]).astype(np.float32)
-        scores, rows = self.index.search(queries, min(self.config.top_k, len(self.passages)))
-        for turn, row_scores, row_ids in zip(turns, scores, rows, strict=True):
-            pairs = zip(row_scores, row_ids, strict=True)
-            found = [(float(score), self.passages[int(i)]) for score, i in pairs if i >= 0]  # -1: no more hits
-            turn.doc_hits = [DocHit(page=p.page, source=p.source, text=p.text, score=round(s, 4)) for s, p in found]
+        # Candidates: the passages closest as a whole, the owners of the closest sentences, and the best
+        # word matches; each candidate is then scored in full (the index is searched, never scanned).
+        reach = min(CANDIDATES, len(self.passages))
+        _, by_passage = self.index.search(queries, reach)
+        by_sentence = (
+            self.sentence_index.search(queries, min(CANDIDATES, len(self.sentences)))[1]
+            if self.sentences
+            else np.zeros((len(turns), 0), dtype=np.int64)
+        )
+        for turn, query, near, sentence_rows in zip(turns, queries, by_passage, by_sentence, strict=True):
+            lexical = self.lexical.scores(turn.text)
+            words = np.argsort(-lexical)[:reach]
+            candidates = {int(i) for i in near if i >= 0}  # -1: no more hits
+            candidates |= {self.sentences[int(j)][0] for j in sentence_rows if j >= 0}
+            candidates |= {int(i) for i in words if lexical[i] > 0}
+            top = float(lexical.max())
+            scored = []
+            for i in candidates:
+                dense = self._dense(i, query)
+                scored.append((dense + self.config.lexical_weight * (lexical[i] / top if top > 0 else 0.0), dense, i))
+            scored.sort(key=lambda item: (-item[0], item[2]))
+            turn.doc_hits = [
+                DocHit(page=p.page, source=p.source, text=p.text, score=round(dense, 4))
+                for _, dense, p in ((r, d, self.passages[i]) for r, d, i in scored[: self.config.top_k])
+            ]
 
-    def strength(self, hit: DocHit, embedding: np.ndarray) -> float:
-        """How well the pages answer the message: the mean of the best passage's score and of the best
-        sentence's anywhere (a specific question matches one sentence closely; BENCHMARKS.md, issue 16)."""
-        best_sentence = float((self.sentence_vectors @ embedding.astype(np.float32)).max()) if self.sentences else 0.0
-        return (hit.score + best_sentence) / 2
+    def _dense(self, passage: int, query: np.ndarray) -> float:
+        """How close a passage is in meaning: the mean cosine of the passage as a whole and of its best
+        sentence (a specific question matches one sentence closely; a passage's vector blurs it)."""
+        rows = self._by_passage.get(passage, [])
+        best_sentence = float((self.sentence_vectors[rows] @ query).max()) if rows else 0.0
+        return (float(self.vectors[passage] @ query) + best_sentence) / 2
+
+    def strength(self, hit: DocHit) -> float:
+        """How well the pages answer the message: the best passage's closeness in meaning (`DocHit.score`)."""
+        return hit.score
 
     def typicality(self, intent: str, embedding: np.ndarray) -> float | None:
         """The cosine of the message and the nearest example of `intent` (None without its examples)."""
@@ -130,7 +165,7 @@ class DocsIndex:
         if not turn.doc_hits or turn.embedding is None:
             return None
         hit = turn.doc_hits[0]
-        strength = self.strength(hit, turn.embedding)
+        strength = self.strength(hit)
         if strength < self.config.answer_threshold:
             return None
         if confident_intent is not None:
@@ -141,8 +176,11 @@ class DocsIndex:
         rows = self._by_passage.get(owner, [])
         if not rows:
             return None
-        similarity = self.sentence_vectors[rows] @ turn.embedding.astype(np.float32)
-        best = sorted(np.argsort(-similarity)[: self.config.sentences].tolist())
+        if len(hit.text.split()) <= self.config.whole_passage_words:
+            best = list(range(len(rows)))  # a short passage is one answer: cut, it loses the sentence that matters
+        else:
+            similarity = self.sentence_vectors[rows] @ turn.embedding.astype(np.float32)
+            best = sorted(np.argsort(-similarity)[: self.config.sentences].tolist())
         chosen = [self.sentences[rows[i]][1] for i in best]
         # A list item or heading-less line has no full stop: keep such pieces on lines of their own.
         quoted = "".join(

@@ -99,6 +99,9 @@ class Policy:
         if confident and self.templates.has(intent.name):
             slots = self._slots(intent.name, turn)
             if slots:
+                page = self._page(turn, intent.name)
+                if page is not None:
+                    return page
                 reason = f"intent {intent.name} ({why}) with {', '.join(slots)} known"
                 return self._template(intent.name, slots, turn, reason)
 
@@ -115,16 +118,9 @@ class Policy:
                 if not own_answer:
                     return self._fallback(state, persona.clarify, f"FAQ '{best.id}' holds {filled.missing[0]}")
 
-        quoted = None
-        # A follow-up read in its conversation is vague by nature: a page that happens to match its words
-        # must not replace the answer its topic gives.
-        if self.docs is not None and not (own_answer and turn.context is not None):
-            quoted = self.docs.answer(turn, intent.name if own_answer else None)
-        if quoted is not None and not quoted.unsupported:
-            hit = quoted.hit
-            return Decision(
-                quoted.text, "docs", f"help-centre page {hit.page} ('{hit.source}') matched with score {hit.score:.2f}"
-            )
+        page = self._page(turn, intent.name if own_answer else None)
+        if page is not None:
+            return page
 
         if intent.out_of_scope:
             return self._fallback(state, persona.fallback, f"out of scope (confidence {intent.confidence:.2f})")
@@ -133,6 +129,21 @@ class Policy:
             return self._template(intent.name, {}, turn, f"intent {intent.name} ({why})")
 
         return self._fallback(state, persona.clarify, f"low confidence ({intent.name} {intent.confidence:.2f})")
+
+    def _page(self, turn: Turn, own_answer: str | None) -> Decision | None:
+        """The answer quoted from a help-centre page, when one answers (over `own_answer`'s reply, if given)."""
+        # A follow-up read in its conversation is vague by nature: a page that happens to match its words
+        # must not replace the answer its topic gives.
+        if self.docs is None or (own_answer is not None and turn.context is not None):
+            return None
+        quoted = self.docs.answer(turn, own_answer)
+        if quoted is None or quoted.unsupported:
+            return None
+        hit = quoted.hit
+        reason = f"help-centre page {hit.page} ('{hit.source}') matched with score {hit.score:.2f}"
+        if own_answer is not None:
+            reason += f", closer than intent {own_answer}'s examples"
+        return Decision(quoted.text, "docs", reason)
 
     def _asked_for_person(self, intent: str, turn: Turn) -> Decision:
         """Handoff on request, in the words of the intent's template (or response) when it has one.

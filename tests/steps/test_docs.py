@@ -146,7 +146,8 @@ def quoted_part(reply: Reply) -> tuple[str, str]:
 
 
 def assert_quoted_from(reply: Reply, agent: Agent, page: str, source: str) -> str:
-    """The reply is the best passage's sentences, verbatim and in its order, then the page's source line."""
+    """The reply is the best passage (whole, or its closest sentences), verbatim and in its order, then the
+    page's source line."""
     assert reply.source == "docs", (reply.source, reply.reason)
     assert reply.passages, "the trace lists the passages found"
     best = reply.passages[0]
@@ -158,7 +159,11 @@ def assert_quoted_from(reply: Reply, agent: Agent, page: str, source: str) -> st
     assert best.text == passage.text
     sentences = passage.sentences()
     chosen = [s for s in sentences if s in quoted]
-    assert 1 <= len(chosen) <= agent.config.docs.sentences
+    config = agent.step(DocsIndex).config  # the step's own settings (a test may have changed them)
+    if len(passage.text.split()) <= config.whole_passage_words:
+        assert chosen == sentences  # a short passage is quoted whole
+    else:
+        assert 1 <= len(chosen) <= config.sentences
     # Nothing but those sentences, in the page's order, joined by a space (or a line after a piece without a stop).
     rebuilt = "".join(
         (("\n" if not chosen[k - 1].endswith((".", "!", "?", ":")) else " ") if k else "") + s
@@ -176,12 +181,24 @@ def test_a_question_only_a_page_answers_is_quoted_from_it(agent: Agent) -> None:
     quoted = assert_quoted_from(reply, agent, "shipping.md", "Shipping > Delivery costs")
     assert "Express delivery costs EUR 9.95 and arrives the next working day." in quoted
     assert reply.text.endswith("\n\n(From our help centre: Shipping > Delivery costs)")
-    # The hits, best first, with their scores; the best is the passage quoted.
+    # The hits, best first, with their closeness in meaning (the ranking adds shared words to it); the best
+    # is the passage quoted.
     scores = [hit.score for hit in reply.passages]
     assert len(reply.passages) == agent.config.docs.top_k
-    assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
-    assert scores[0] > scores[1]
+    assert all(-1 <= s <= 1 for s in scores) and scores[0] > max(scores[1:])
     assert len({(hit.page, hit.text) for hit in reply.passages}) == len(reply.passages)
+
+
+def test_a_long_passage_is_quoted_by_its_sentences_closest_to_the_question(agent: Agent) -> None:
+    docs = agent.step(DocsIndex)
+    base = docs.config
+    try:
+        docs.config = base.model_copy(update={"whole_passage_words": 0, "sentences": 1})
+        reply = agent.respond("express-long", "how much is express delivery?")
+        quoted = assert_quoted_from(reply, agent, "shipping.md", "Shipping > Delivery costs")
+    finally:
+        docs.config = base
+    assert quoted == "Express delivery costs EUR 9.95 and arrives the next working day."
 
 
 @pytest.mark.parametrize(
@@ -209,7 +226,7 @@ def test_questions_the_pages_do_not_answer_get_the_fallback(agent: Agent) -> Non
         # ... they are just not close enough to quote.
         turn = _turn(agent, message)
         docs([turn])
-        assert docs.strength(turn.doc_hits[0], turn.embedding) < agent.config.docs.answer_threshold
+        assert docs.strength(turn.doc_hits[0]) < agent.config.docs.answer_threshold
         assert docs.answer(turn) is None
 
 
@@ -235,7 +252,7 @@ def test_a_page_answers_over_an_intent_only_when_closer_than_its_examples(agent:
     docs = agent.step(DocsIndex)
     turn = _turn(agent, "how much is express delivery?")
     docs([turn])
-    strength = docs.strength(turn.doc_hits[0], turn.embedding)
+    strength = docs.strength(turn.doc_hits[0])
     typical = docs.typicality("card_fee", turn.embedding)
     assert typical is not None and strength >= typical + docs.config.over_intent_margin
     assert docs.answer(turn, confident_intent="card_fee") is not None
@@ -281,6 +298,28 @@ def test_pages_switched_off_are_not_searched(shop: Path, encoder: Encoder, tmp_p
 
 def _turn(agent: Agent, text: str) -> Turn:
     return Turn("probe", text, SessionState(), embedding=agent.step(Encoder).encode([text])[0])
+
+
+def test_shared_words_reorder_the_passages_but_not_their_scores(agent: Agent) -> None:
+    docs = agent.step(DocsIndex)
+    message = "express delivery to norway"
+    words_best = docs.passages[int(np.argmax(docs.lexical.scores(message)))]
+    assert "Express delivery" in words_best.text  # "express" and "delivery" twice; Norway is on another passage
+    hits = {}
+    base = docs.config
+    try:
+        for weight in (0.0, 1.0):
+            docs.config = base.model_copy(update={"lexical_weight": weight, "top_k": 7})
+            turn = _turn(agent, message)
+            docs([turn])
+            hits[weight] = turn.doc_hits
+    finally:
+        docs.config = base
+    # Meaning alone: best score first. Words weighing as much as meaning: the best word match first.
+    assert [h.score for h in hits[0.0]] == sorted((h.score for h in hits[0.0]), reverse=True)
+    assert "Norway" in hits[0.0][0].text and hits[1.0][0].text == words_best.text
+    # A hit's score is its closeness in meaning (what the thresholds compare), whatever the words added.
+    assert {h.text: h.score for h in hits[0.0]} == {h.text: h.score for h in hits[1.0]}
 
 
 def test_the_index_survives_save_and_load(shop: Path, encoder: Encoder, tmp_path: Path) -> None:
