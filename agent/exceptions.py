@@ -9,6 +9,7 @@ likely cause and the valid values. Anything else escaping the package is a bug.
     ├── BuildError               build artifacts are missing, stale or unreadable
     ├── MessageError             a customer message cannot be processed (empty, too long)
     ├── FaqError                 a FAQ add/update/delete was refused (unknown or duplicate id, bad field)
+    ├── FeedbackError            a rating names a turn that is not one of the conversation's replies
     ├── StoreError               the conversation store cannot be opened or written
     ├── DatasetError             a CSV given to a command is missing, empty or malformed
     ├── ReplayError              a replay's output folder, resume or comparison run cannot be used
@@ -36,6 +37,10 @@ class MessageError(AgentError):
 
 class FaqError(AgentError):
     """A FAQ change was refused: unknown id, duplicate id or an invalid field."""
+
+
+class FeedbackError(AgentError):
+    """A rating was refused: the turn it names is not one of the conversation's bot replies."""
 
 
 class StoreError(AgentError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
@@ -114,6 +115,17 @@ class PatternMatch(BaseModel):
     name: str  # the pattern's name, a slot type ("order_number")
     value: str  # as the customer wrote it
     personal: bool = False  # masked as `[name]` in everything kept
+
+
+Rating = Literal["up", "down"]
+
+
+class Feedback(BaseModel):
+    """A customer's or an agent's verdict on one reply: thumbs up or down, maybe with a comment."""
+
+    rating: Rating
+    comment: str | None = None
+    at: datetime
 
 
 class Fact(BaseModel):

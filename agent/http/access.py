@@ -63,9 +63,7 @@ class Caller:
 class Access:
     """Builds the FastAPI dependencies that guard the routes."""
 
-    def __init__(
-        self, keys: ApiKeys, tokens: ConversationTokens | None, limits: RateLimits, metrics: Metrics
-    ) -> None:
+    def __init__(self, keys: ApiKeys, tokens: ConversationTokens | None, limits: RateLimits, metrics: Metrics) -> None:
         self.keys = keys
         self.tokens = tokens
         self.limits = limits

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.exceptions import FaqError, MessageError, StoreError
+from agent.exceptions import FaqError, FeedbackError, MessageError, StoreError
 from agent.http.models import CONVERSATION_ID_RULE, FAQ_TEXT, FAQ_TEXT_RULE
 
 log = logging.getLogger("agent.http")
@@ -124,6 +124,10 @@ def install_error_handlers(app: FastAPI, max_chars: int) -> None:
     @app.exception_handler(FaqError)
     async def _faq(_: Request, exc: FaqError) -> JSONResponse:
         return error_response(409, str(exc))
+
+    @app.exception_handler(FeedbackError)
+    async def _feedback(_: Request, exc: FeedbackError) -> JSONResponse:
+        return error_response(422, f"seq: {exc}")
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:

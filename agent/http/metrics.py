@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests, latency, answer sources, fallbacks, handoffs, batches, webhook deliveries.
+"""Prometheus metrics: requests, latency, answer sources, fallbacks, handoffs, feedback, batches, webhook deliveries.
 
 Each app has its own registry (tests build several apps in one process). With
 several worker processes the entry point gives every worker one shared folder
@@ -54,6 +54,7 @@ class Metrics:
         self.webhook = Counter(
             "agent_webhook_deliveries_total", "Handoff webhook deliveries by outcome", ["outcome"], registry=r
         )
+        self.feedback = Counter("agent_feedback_total", "Ratings of replies, up or down", ["rating"], registry=r)
         self.rate_limited = Counter(
             "agent_rate_limited_total", "Requests refused by a rate limit, by limit", ["limit"], registry=r
         )

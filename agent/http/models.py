@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from agent.bot.schemas import FAQ_ID, INTENT_NAME, FaqEntry
 from agent.storage.store import ConversationRecord, StoredTurn
-from agent.types import Reply, Source, Trace
+from agent.types import Feedback, Rating, Reply, Source, Trace
 
 CONVERSATION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CONVERSATION_ID_RULE = "1-128 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
@@ -114,6 +114,7 @@ class TurnOut(BaseModel):
     text: str = Field(description="as stored: personal data masked")
     created_at: datetime
     trace: Trace | None = Field(None, description="bot turns only")
+    feedback: Feedback | None = Field(None, description="bot turns only: the latest rating of the reply, if any")
 
 
 class ConversationOut(BaseModel):
@@ -139,6 +140,7 @@ class ConversationOut(BaseModel):
                     text=t.text,
                     created_at=_utc(t.created_at),
                     trace=t.trace,
+                    feedback=t.feedback,
                 )
                 for t in record.turns
             ],
@@ -169,6 +171,20 @@ class ConversationOpened(BaseModel):
 class EndedOut(BaseModel):
     conversation_id: str
     status: Literal["ended"] = "ended"
+
+
+class FeedbackIn(_Strict):
+    """A verdict on one of the bot's replies; a new one on the same reply replaces it."""
+
+    seq: int = Field(ge=0, le=2**31 - 1, description="the reply's turn number, as the transcript shows it")
+    rating: Rating = Field(description="`up`: the reply helped; `down`: it did not")
+    comment: str | None = Field(None, max_length=2000, description="optional: what was wrong or right, in words")
+
+
+class FeedbackOut(BaseModel):
+    conversation_id: str
+    seq: int
+    feedback: Feedback
 
 
 class FaqIn(_Strict):

@@ -5,6 +5,7 @@ POST   /v1/conversations/{id}/messages   {"text": ..., "seq": n (optional)} -> t
                                          SSE with Accept: text/event-stream
 GET    /v1/conversations/{id}            the transcript, oldest turn first (personal data masked)
 POST   /v1/conversations/{id}/end        end it; later messages get 409
+POST   /v1/conversations/{id}/feedback   {"seq": n, "rating": "up"|"down", "comment": ...}: rate reply n
 
 A conversation's routes take its token or a chat/admin key (agent/http/access.py).
 GET    /v1/faq                           every FAQ entry              (admin)
@@ -45,6 +46,8 @@ from agent.http.models import (
     FaqCreate,
     FaqIn,
     FaqListOut,
+    FeedbackIn,
+    FeedbackOut,
     HealthOut,
     ReadyOut,
     ReplyOut,
@@ -126,9 +129,7 @@ def build_router(s: Services) -> APIRouter:
             ConversationOpened, "conversations", "Open a conversation: its new id, its token and the greeting", 503
         ),
     )
-    async def open_conversation(
-        _: opener, body: Annotated[ConversationIn | None, Body()] = None
-    ) -> ConversationOpened:
+    async def open_conversation(_: opener, body: Annotated[ConversationIn | None, Body()] = None) -> ConversationOpened:
         opened = await run_in_threadpool(s.agent.start_conversation)
         issued = s.access.tokens.issue(opened) if s.access.tokens is not None else None
         return ConversationOpened(
@@ -180,6 +181,19 @@ def build_router(s: Services) -> APIRouter:
             await run_in_threadpool(s.agent.end_conversation, conversation_id), f"no conversation '{conversation_id}'"
         )
         return EndedOut(conversation_id=conversation_id)
+
+    @router.post(
+        "/conversations/{conversation_id}/feedback",
+        **_documented(FeedbackOut, "conversations", "Rate one of the bot's replies (thumbs up or down)", 404, 503),
+    )
+    async def rate_reply(conversation_id: conversation_id, body: FeedbackIn, _: reader) -> FeedbackOut:  # type: ignore[valid-type]
+        kept = await run_in_threadpool(s.agent.rate, conversation_id, body.seq, body.rating, body.comment)
+        s.metrics.feedback.labels(body.rating).inc()
+        return FeedbackOut(
+            conversation_id=conversation_id,
+            seq=body.seq,
+            feedback=_found(kept, f"no conversation '{conversation_id}'"),
+        )
 
     # --- FAQ administration (changes run on the agent thread, between batches) ------
 

@@ -21,7 +21,6 @@ from importlib import resources
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from agent.config import BotConfig
@@ -111,10 +110,9 @@ def widget_settings(config: BotConfig, feedback: bool) -> WidgetConfigOut:
 
 
 def _has_feedback(request: Request) -> bool:
-    return any(
-        isinstance(route, APIRoute) and route.path == FEEDBACK_PATH and "POST" in route.methods
-        for route in request.app.routes
-    )
+    # The OpenAPI schema lists every route, also those of included routers (which recent FastAPI keeps
+    # as nested routers rather than copying into app.routes); it is built once and cached.
+    return "post" in request.app.openapi().get("paths", {}).get(FEEDBACK_PATH, {})
 
 
 def build_widget_router(config: BotConfig) -> APIRouter:

@@ -37,7 +37,18 @@ from agent.steps.encoder import Encoder, encoder_fingerprint
 from agent.steps.faq import FaqIndex
 from agent.steps.patterns import PatternFinder
 from agent.storage.store import ConversationRecord, Store, TurnRecord
-from agent.types import FinalReply, Reply, SessionState, Step, StreamEvent, TextDelta, TextSink, Turn
+from agent.types import (
+    Feedback,
+    FinalReply,
+    Rating,
+    Reply,
+    SessionState,
+    Step,
+    StreamEvent,
+    TextDelta,
+    TextSink,
+    Turn,
+)
 
 S = TypeVar("S")
 
@@ -287,6 +298,15 @@ class Agent:
 
     def end_conversation(self, session_id: str) -> bool:
         return self.store.end_conversation(session_id)
+
+    def rate(self, session_id: str, seq: int, rating: Rating, comment: str | None = None) -> Feedback | None:
+        """Keep a verdict on the reply numbered `seq` (a new one replaces it); None: no such conversation.
+
+        The comment is masked like every kept text (a customer may paste a card number into it). Raises
+        FeedbackError when `seq` is not one of the conversation's replies.
+        """
+        kept = self.masker.mask(comment.strip()) if comment and comment.strip() else None
+        return self.store.rate(session_id, seq, rating, kept)
 
     # --- FAQ administration (the index follows live) ------------------------
 

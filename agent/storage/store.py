@@ -24,10 +24,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agent.bot.schemas import FaqEntry
 from agent.exceptions import FaqError, StoreError
-from agent.storage import faq_rows
+from agent.storage import faq_rows, feedback
 from agent.storage.database import Database, first_line
 from agent.storage.tables import ClientSeqRow, ConversationRow, MetaRow, Status, TurnRow, utc_now
-from agent.types import Reply, SessionState, Trace
+from agent.types import Feedback, Rating, Reply, SessionState, Trace
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class StoredTurn:
     text: str
     created_at: datetime
     trace: Trace | None  # bot turns only
+    feedback: Feedback | None = None  # the latest rating of a bot turn, if it has one
 
 
 @dataclass(frozen=True)
@@ -213,12 +214,13 @@ class Store(Database):
             turns = session.scalars(
                 select(TurnRow).where(TurnRow.conversation_id == conversation_id).order_by(TurnRow.seq)
             ).all()
+            ratings = feedback.of_conversation(session, conversation_id)
             return ConversationRecord(
                 id=row.id,
                 status=row.status,  # type: ignore[arg-type]
                 started_at=row.started_at,
                 updated_at=row.updated_at,
-                turns=[_stored(t) for t in turns],
+                turns=[_stored(t, ratings.get(t.seq)) for t in turns],
             )
 
     def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationRecord]:
@@ -259,6 +261,16 @@ class Store(Database):
             row.status = "ended"
             row.updated_at = utc_now()
             return True
+
+    def rate(self, conversation_id: str, seq: int, rating: Rating, comment: str | None = None) -> Feedback | None:
+        """Keep a verdict on the reply numbered `seq` (replacing an earlier one); None: no such conversation.
+
+        Raises FeedbackError when `seq` is not one of the conversation's bot replies.
+        """
+        with self._writing("keep the feedback") as session:
+            if session.get(ConversationRow, conversation_id) is None:
+                return None
+            return feedback.rate(session, conversation_id, seq, rating, comment)
 
     # --- FAQ entries (statements in agent/storage/faq_rows.py) ----------------
 
@@ -302,6 +314,6 @@ class Store(Database):
             faq_rows.delete(session, faq_id)
 
 
-def _stored(turn: TurnRow) -> StoredTurn:
+def _stored(turn: TurnRow, rating: Feedback | None = None) -> StoredTurn:
     trace = None if turn.trace is None else Trace.model_validate(turn.trace)
-    return StoredTurn(turn.seq, turn.role, turn.text, turn.created_at, trace)  # type: ignore[arg-type]
+    return StoredTurn(turn.seq, turn.role, turn.text, turn.created_at, trace, rating)  # type: ignore[arg-type]

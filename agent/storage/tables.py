@@ -1,4 +1,5 @@
-"""The store's tables, SQLAlchemy 2.x declarative style: conversations, turns, FAQ entries, store facts, client numbers.
+"""The store's tables, SQLAlchemy 2.x declarative style: conversations, turns, feedback, FAQ entries, store facts,
+client numbers.
 
 `agent.storage.store.Store` is the only code that reads or writes them; this module
 only says what they are.
@@ -47,6 +48,18 @@ class TurnRow(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     trace: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)  # None: SQL NULL
+
+
+class FeedbackRow(Base):
+    """The latest verdict on one bot reply (`seq` is the reply's turn number); a new one replaces it."""
+
+    __tablename__ = "feedback"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating: Mapped[str] = mapped_column(String(8))  # "up" or "down"
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class FaqRow(Base):

@@ -30,7 +30,8 @@ from agent.tui.export import ExportResult, ExportScreen, default_export_path, ex
 from agent.tui.sessions import Choice, SessionsScreen
 from agent.tui.trace import Thresholds
 from agent.tui.trace_panel import TracePanel
-from agent.tui.transcript import MessageView, Transcript
+from agent.tui.transcript import RATED, MessageView, Transcript
+from agent.types import Feedback, Rating
 
 HANDOFF_TEXT = (
     "⚑ Handed over to a person: a member of the team answers here from now on; "
@@ -57,6 +58,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New"),
         Binding("ctrl+o", "open_conversation", "History"),
         Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+g", "rate('up')", "Good reply", group=REPLY_KEYS),
+        Binding("ctrl+b", "rate('down')", "Bad reply", group=REPLY_KEYS),
     ]
 
     DEFAULT_CSS = """
@@ -164,7 +167,9 @@ class ChatScreen(Screen[None]):
         self.session_id = record.id
         self.transcript.clear()
         for turn in record.turns:
-            self.transcript.add("customer" if turn.role == "customer" else "bot", turn.text, turn.trace)
+            role = "customer" if turn.role == "customer" else "bot"
+            rating = turn.feedback.rating if turn.feedback is not None else None
+            self.transcript.add(role, turn.text, turn.trace, rating=rating)
         replies = self.transcript.replies
         self.transcript.select(replies[-1] if replies else None)
         self._set_status(record.status)
@@ -258,6 +263,34 @@ class ChatScreen(Screen[None]):
         assert isinstance(result, ExportResult)
         verb = "Appended" if result.appended else "Exported"
         self.notify(f"{verb} {result.turns} turns of {result.conversation_id} to {result.path}", timeout=6)
+
+    # --- feedback --------------------------------------------------------------
+
+    def action_rate(self, rating: Rating) -> None:
+        """Mark the selected reply good or bad; the store keeps it with the reply (as the widget's thumbs do)."""
+        view = self.transcript.selected
+        replies = self.transcript.replies
+        if view is None or view not in replies:
+            self.notify("Select a reply first (↑/↓), then rate it.", severity="warning")
+            return
+        index = replies.index(view)
+        self.run_worker(self._rate(self.session_id, index, rating, view), group="rate", exit_on_error=False)
+
+    async def _rate(self, session_id: str, index: int, rating: Rating, view: MessageView) -> None:
+        def work() -> Feedback | None:
+            # The n-th reply with a trace on screen is the n-th stored one: the greeting is never stored.
+            record = self.agent.conversation(session_id)
+            stored = [t for t in record.turns if t.role == "bot" and t.trace is not None] if record else []
+            return self.agent.rate(session_id, stored[index].seq, rating) if index < len(stored) else None
+
+        kept, error = await self._call(work)
+        if error is not None:
+            self.notify(f"error: {error}", severity="error", timeout=8)
+        elif kept is None:
+            self.notify("That reply is not in the store.", severity="error")
+        else:
+            view.rate(rating)
+            self.notify(f"Reply {index + 1} {RATED[rating]}.", timeout=3)
 
     # --- selection -------------------------------------------------------------
 

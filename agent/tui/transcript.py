@@ -18,10 +18,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from agent.bot.text import without_direction_controls
-from agent.types import Trace
+from agent.types import Rating, Trace
 
 Role = Literal["customer", "bot", "note", "pending"]
 LABELS = {"customer": "You", "bot": "Bot", "note": "Note", "pending": "Bot"}
+RATED = {"up": "rated good", "down": "rated bad"}
 
 
 def summary(trace: Trace) -> str:
@@ -47,17 +48,23 @@ class MessageView(Static):
     MessageView.-selected { border-left: outer $accent; background: $boost; }
     """
 
-    def __init__(self, role: Role, text: str, trace: Trace | None = None) -> None:
+    def __init__(self, role: Role, text: str, trace: Trace | None = None, rating: Rating | None = None) -> None:
         self.role: Role = role
         self.message = without_direction_controls(text)
         self.trace = trace
+        self.rating = rating  # the reply's stored rating (ctrl+g / ctrl+b), shown after its summary
         super().__init__(self._content(), classes=f"-{role}", markup=False)
+
+    def rate(self, rating: Rating) -> None:
+        self.rating = rating
+        self.update(self._content())
 
     def _content(self) -> Content:
         label_style = {"customer": "bold $text-primary", "bot": "bold"}.get(self.role, "bold")
         parts: list[str | tuple[str, str]] = [(LABELS[self.role], label_style), "\n", self.message]
         if self.trace is not None:
-            parts.append(("\n" + summary(self.trace), "$text-muted"))
+            rated = f" · {RATED[self.rating]}" if self.rating else ""
+            parts.append(("\n" + summary(self.trace) + rated, "$text-muted"))
         return Content.assemble(*parts)
 
     @property
@@ -98,9 +105,11 @@ class Transcript(VerticalScroll, can_focus=True):
 
     # --- adding messages -------------------------------------------------------
 
-    def add(self, role: Role, text: str, trace: Trace | None = None, select: bool = False) -> MessageView:
+    def add(
+        self, role: Role, text: str, trace: Trace | None = None, select: bool = False, rating: Rating | None = None
+    ) -> MessageView:
         """Append a message; a bot reply with `select=True` becomes the selected one."""
-        view = MessageView(role, text, trace)
+        view = MessageView(role, text, trace, rating)
         if self._pending is not None and self._pending.parent is self:
             self.mount(view, before=self._pending)  # the typing indicator stays last
         else:

@@ -190,9 +190,7 @@ def test_no_cors_headers_unless_origins_are_configured(agent: Agent) -> None:
 
 
 def test_a_flooding_conversation_is_refused_and_the_others_are_not(agent: Agent) -> None:
-    http = HttpConfig(
-        cors_origins=[ORIGIN], rate_limit=RateLimitConfig(per_conversation="3/minute", per_address=None)
-    )
+    http = HttpConfig(cors_origins=[ORIGIN], rate_limit=RateLimitConfig(per_conversation="3/minute", per_address=None))
     with TestClient(create_app(agent, KEYS, http=http, token_secret=SECRET)) as limited:
         flood, flood_token = opened(limited)
         calm, calm_token = opened(limited)

@@ -71,6 +71,33 @@ def test_arrow_keys_select_which_reply_the_panel_explains(demo_bot_dir: Path, tm
     run(scenario())
 
 
+def test_ctrl_g_and_ctrl_b_rate_the_selected_reply_in_the_store(demo_bot_dir: Path, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = app_factory(demo_bot_dir, tmp_path)()
+        async with started(app, (100, 30)) as pilot:
+            screen = await send(pilot, QUESTION)
+            await pilot.press("ctrl+b")  # the new reply is selected
+            await settle(pilot)
+            await send(pilot, "my card still hasn't arrived")
+            await pilot.press("up", "ctrl+g")  # the first reply again: a new verdict replaces the old
+            await settle(pilot)
+            await pilot.press("down", "ctrl+b")
+            await settle(pilot)
+            assert app.agent is not None
+            stored = app.agent.conversation("tui-test-1")
+            assert stored is not None
+            rated = [(t.seq, t.feedback.rating) for t in stored.turns if t.feedback is not None]
+            assert rated == [(1, "up"), (3, "down")]
+            assert "rated good" in screen.transcript.replies[0].render().plain
+            assert "rated bad" in screen_text(app)
+            # Reopened from the store, the ratings are shown again.
+            screen.show_record(stored)
+            await pilot.pause()
+            assert [r.rating for r in screen.transcript.replies] == ["up", "down"]
+
+    run(scenario())
+
+
 def test_handoff_is_visible_and_survives_reopening(demo_bot_dir: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
         app = app_factory(demo_bot_dir, tmp_path)()
