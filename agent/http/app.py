@@ -118,7 +118,7 @@ def create_app(
     app.state.services = services
     install_error_handlers(app, agent.config.limits.max_message_chars)
     app.include_router(build_router(services))
-    app.include_router(build_widget_router(agent.config))  # /widget, /widget.js, /v1/widget/config
+    app.include_router(build_widget_router(agent.config, feedback=True))  # /widget, /widget.js, /v1/widget/config
     # Last added runs first: metrics see every request, including bodies refused for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

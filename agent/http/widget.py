@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from agent.config import BotConfig
 from agent.exceptions import ConfigError
 
-FEEDBACK_PATH = "/v1/conversations/{conversation_id}/feedback"  # issue 17; thumbs appear once it exists
+FEEDBACK_PATH = "/v1/conversations/{conversation_id}/feedback"  # the route the thumbs post to
 # The /widget page loads only its own files and talks only to this server.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -109,14 +109,9 @@ def widget_settings(config: BotConfig, feedback: bool) -> WidgetConfigOut:
     )
 
 
-def _has_feedback(request: Request) -> bool:
-    # The OpenAPI schema lists every route, also those of included routers (which recent FastAPI keeps
-    # as nested routers rather than copying into app.routes); it is built once and cached.
-    return "post" in request.app.openapi().get("paths", {}).get(FEEDBACK_PATH, {})
-
-
-def build_widget_router(config: BotConfig) -> APIRouter:
-    """The widget's routes for one bot; its files are read here, once."""
+def build_widget_router(config: BotConfig, feedback: bool = False) -> APIRouter:
+    """The widget's routes for one bot; its files are read here, once. `feedback`: the app serves
+    POST FEEDBACK_PATH (agent/http/routes.py), so the widget shows thumbs under replies."""
     router = APIRouter(tags=["widget"])
     title = html.escape(config.widget.title or config.name)
     page = _Asset.read("widget.html", "text/html; charset=utf-8", {"__TITLE__": title})
@@ -140,6 +135,6 @@ def build_widget_router(config: BotConfig) -> APIRouter:
         "/v1/widget/config", response_model=WidgetConfigOut, summary="The chat widget's public settings (no key)"
     )
     async def widget_config(request: Request) -> WidgetConfigOut:
-        return widget_settings(config, _has_feedback(request))
+        return widget_settings(config, feedback)
 
     return router

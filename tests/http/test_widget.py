@@ -16,20 +16,14 @@ from tinybot import ROOT, write_tiny_bot
 from agent.bot.folder import read_bot
 from agent.config import BotConfig
 from agent.exceptions import ConfigError
-from agent.http.widget import FEEDBACK_PATH, build_widget_router, contrast_text
+from agent.http.widget import build_widget_router, contrast_text
 
 STATIC = ROOT / "agent" / "http" / "static"
 
 
 def _client(config: BotConfig, *, feedback: bool = False) -> TestClient:
     app = FastAPI()
-    app.include_router(build_widget_router(config))
-    if feedback:
-
-        @app.post(FEEDBACK_PATH)
-        async def feedback(conversation_id: str) -> dict[str, str]:
-            return {"conversation_id": conversation_id}
-
+    app.include_router(build_widget_router(config, feedback=feedback))
     return TestClient(app)
 
 
@@ -45,7 +39,7 @@ def test_settings_come_from_bot_yaml() -> None:
     assert body["position"] == "bottom-left" and body["placeholder"] == "Ask Acme"
     assert body["greeting"] == "Hello! I'm Acme helper. How can I help?"
     assert body["max_message_chars"] == 500
-    assert body["feedback"] is False  # no feedback endpoint yet: the widget shows no thumbs
+    assert body["feedback"] is False  # an app without the feedback route: the widget shows no thumbs
 
     titled = BotConfig(name="Acme helper", widget={"title": "Acme support"})
     assert _client(titled).get("/v1/widget/config").json()["title"] == "Acme support"

@@ -31,6 +31,7 @@ from agent.http import ApiKeys, create_app
 from agent.http.launch import ServedProcess, free_port
 from agent.pipeline.dialog import Agent
 from agent.steps.encoder import Encoder
+from agent.storage.store import Store, StoredTurn
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoSuchElementException, WebDriverException  # noqa: E402
@@ -150,15 +151,27 @@ def _root(browser: Any, host: str = "#support-chat") -> ShadowRoot:
 
 
 def _messages(root: ShadowRoot) -> list[str]:
-    """Each message as shown (the screen-reader prefix "You: " / "Tiny help: " included)."""
-    return [" ".join(m.text.split()) for m in root.find_elements(By.CSS_SELECTOR, ".saw-msg")]
+    """Each message as shown (the screen-reader prefix "You: " / "Tiny help: " included), without its thumbs."""
+    shown = []
+    for message in root.find_elements(By.CSS_SELECTOR, ".saw-msg"):
+        text = " ".join(message.text.split())
+        for thumbs in message.find_elements(By.CSS_SELECTOR, ".saw-feedback"):
+            text = text.removesuffix(" ".join(thumbs.text.split())).rstrip()
+        shown.append(text)
+    return shown
+
+
+def _turns(store: Store, conversation_id: str) -> list[StoredTurn]:
+    """The conversation's rated turns."""
+    record = store.conversation(conversation_id)
+    return [t for t in record.turns if t.feedback is not None] if record else []
 
 
 def _wait(browser: Any, condition: Callable[[], object], what: str) -> None:
     def check(_: Any) -> object:
         try:
             return condition()
-        except (NoSuchElementException, WebDriverException):
+        except (NoSuchElementException, WebDriverException, IndexError):  # IndexError: no message shown yet
             return False
 
     WebDriverWait(browser, WAIT_S, poll_frequency=0.1).until(check, f"timed out waiting for {what}")
@@ -194,6 +207,17 @@ def test_the_page_chats_keeps_the_conversation_and_shows_the_handoff(browser: An
     # Only the token is kept for the conversation, never the widget key as its credential.
     saved = browser.execute_script("return Object.values(sessionStorage).join(' ')")
     assert '"token":"' in saved and f'"token":"{WIDGET_KEY}"' not in saved
+    # Thumbs under the reply (not the greeting); "Not helpful" is kept in the store with that reply.
+    assert not root.find_elements(By.CSS_SELECTOR, ".saw-greeting .saw-thumb")
+    down = root.find_elements(By.CSS_SELECTOR, ".saw-msg-bot .saw-thumb-down")[-1]
+    down.click()
+    _wait(browser, lambda: down.get_attribute("aria-pressed") == "true", "the thumb to show it was sent")
+    store = Store(f"sqlite:///{server.log.parent / 'served.db'}")
+    try:
+        rated = [(t.text, t.feedback.rating) for c in store.list_conversations() for t in _turns(store, c.id)]
+    finally:
+        store.close()
+    assert rated == [("Support is open 24/7 in the app.", "down")]
 
     _say(browser, root, "can I talk to a person please", "passing you to a member of our team")
     banner = root.find_element(By.CSS_SELECTOR, ".saw-handoff")
