@@ -186,6 +186,8 @@ def find_test_files(bot_dir: Path, files: list[str]) -> list[Path]:
     if files:
         return [Path(f) for f in files]
     found = sorted([*(bot_dir / TESTS_DIR).glob("*.yaml"), *(bot_dir / TESTS_DIR).glob("*.yml")])
+    here = Path.cwd()
+    found = [p.relative_to(here) if p.is_relative_to(here) else p for p in found]  # shorter in reports
     if not found:
         raise ConfigError(
             f"{bot_dir / TESTS_DIR}: no test files (*.yaml) in bot folder '{bot_dir}'; write one, e.g. `{SHAPE}`, "
