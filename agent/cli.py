@@ -1,4 +1,4 @@
-"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval`.
+"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval | test`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -67,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate = sub.add_parser("eval", help="accuracy on a labelled CSV: intents (train + test) or FAQ retrieval")
     add_eval_arguments(evaluate)
 
+    from agent.eval.testargs import add_arguments as add_test_arguments
+
+    add_test_arguments(
+        sub.add_parser("test", help="play the bot's test conversations (dialogs/tests/*.yaml); exit 1 on a failure")
+    )
+
     serve_decoder = sub.add_parser(
         "serve-decoder", help="serve the bot's fine-tuned decoder over an OpenAI-compatible completions API"
     )
@@ -99,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.eval.args import run as run_eval
 
             return run_eval(args)
+        if args.command == "test":
+            from agent.eval.testargs import run as run_test
+
+            return run_test(args)
         if args.command == "replay":
             from agent.replay.args import run as run_replay
 
