@@ -40,6 +40,7 @@ HANDOFF_TEXT = (
 
 
 REPLY_KEYS = Binding.Group("Reply", compact=True)
+RATE_KEYS = Binding.Group("Rate", compact=True)  # the footer's "^g^b Rate": good / bad reply
 
 
 class MessageInput(Input):
@@ -58,8 +59,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New"),
         Binding("ctrl+o", "open_conversation", "History"),
         Binding("ctrl+s", "export", "Export"),
-        Binding("ctrl+g", "rate('up')", "Good reply", group=REPLY_KEYS),
-        Binding("ctrl+b", "rate('down')", "Bad reply", group=REPLY_KEYS),
+        Binding("ctrl+g", "rate('up')", "Good reply", group=RATE_KEYS),
+        Binding("ctrl+b", "rate('down')", "Bad reply", group=RATE_KEYS),
     ]
 
     DEFAULT_CSS = """
