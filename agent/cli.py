@@ -1,4 +1,5 @@
-"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval`.
+"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval`,
+`discover`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -67,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate = sub.add_parser("eval", help="accuracy on a labelled CSV: intents (train + test) or FAQ retrieval")
     add_eval_arguments(evaluate)
 
+    from agent.discover.args import add_arguments as add_discover_arguments
+
+    add_discover_arguments(
+        sub.add_parser("discover", help="propose new intents from the customer messages no intent covers")
+    )
+
     serve_decoder = sub.add_parser(
         "serve-decoder", help="serve the bot's fine-tuned decoder over an OpenAI-compatible completions API"
     )
@@ -99,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.eval.args import run as run_eval
 
             return run_eval(args)
+        if args.command == "discover":
+            from agent.discover.args import run as run_discover
+
+            return run_discover(args)
         if args.command == "replay":
             from agent.replay.args import run as run_replay
 
