@@ -148,10 +148,20 @@ def _distinctive_words(texts: Sequence[str], groups: list[np.ndarray]) -> list[l
         ranked = sorted(score, key=lambda w: (-score[w], w))
         best = score[ranked[0]] if ranked else 0.0
         # Further words only while they still say much about the cluster (half the best word's score).
-        chosen = [w for w in ranked[:NAME_WORDS] if score[w] >= best / 2]
+        chosen: list[str] = []
+        for word in ranked:
+            if len(chosen) == NAME_WORDS or score[word] < best / 2:
+                break
+            if not any(_same_stem(word, other) for other in chosen):  # "delivery" once, not "delivery_deliver"
+                chosen.append(word)
         # In the order customers say them ("gift card", not "card gift"): by mean position in the messages.
         out.append(sorted(chosen, key=lambda w: (_mean_position(w, [texts[i] for i in members]), w)))
     return out
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Whether two words are forms of one (deliver, delivery, delivered): a crude stem, the first 5 letters."""
+    return a[:5] == b[:5] if min(len(a), len(b)) >= 5 else a.startswith(b) or b.startswith(a)
 
 
 def _mean_position(word: str, texts: Sequence[str]) -> float:
