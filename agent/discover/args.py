@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="cosine distance at which clusters stop merging (default: the value tuned on CLINC150 train)",
     )
+    parser.add_argument(
+        "--confidence",
+        type=float,
+        default=None,
+        help="a message is covered when its intent reaches this confidence (default: bot.yaml intents.confident)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and CI)")
 
 
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
             raise DatasetError(f"--{option.replace('_', '-')} {getattr(args, option)}: give a whole number >= 1.")
     if args.threshold is not None and not 0.0 < args.threshold < 2.0:
         raise DatasetError(f"--threshold {args.threshold}: give a cosine distance between 0 and 2.")
+    if args.confidence is not None and not 0.0 <= args.confidence <= 1.0:
+        raise DatasetError(f"--confidence {args.confidence}: give a probability between 0 and 1.")
     from agent.discover.command import discover
 
     for line in discover(
@@ -60,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         min_size=args.min_size,
         max_intents=args.max_intents,
         threshold=args.threshold,
+        confidence=args.confidence,
         progress=not args.no_progress,
     ).lines():
         print(line)

@@ -40,7 +40,7 @@ class Discovery:
         c = self.clustering
         lines = [
             f"{self.log}: {self.read} customer messages read, {len(self.uncovered)} not covered by an intent "
-            f"(out of scope, or confidence below intents.confident {self.confident:g}), {c.distinct} distinct",
+            f"(out of scope, or confidence below {self.confident:g}), {c.distinct} distinct",
             f"  {len(c.proposals)} intents proposed, {c.unclustered} distinct messages left unclustered",
         ]
         if self.problems:
@@ -71,9 +71,13 @@ def discover(
     min_size: int,
     max_intents: int | None,
     threshold: float | None = None,
+    confidence: float | None = None,
     progress: bool = False,
 ) -> Discovery:
-    """Propose new intents from the uncovered customer messages of `log` and write them to `out`."""
+    """Propose new intents from the uncovered customer messages of `log` and write them to `out`.
+
+    `confidence`: the level at which an intent covers a message (default: the bot's `intents.confident`).
+    """
     check_out(out)
     bot = read_bot(bot_dir)  # a bad bot folder or log is reported before the slow part
     messages = read_messages(log, bot.config.limits.max_message_chars)
@@ -85,7 +89,7 @@ def discover(
         predictions = classifier.predict(vectors, top_k=1, texts=texts)
     finally:
         agent.close()
-    confident = bot.config.intents.confident
+    confident = bot.config.intents.confident if confidence is None else confidence
     keep = [i for i, p in enumerate(predictions) if p.out_of_scope or p.confidence < confident]
     taken = {*classifier.labels, *(entry.name for entry in bot.intents.intents)}
     clustering = propose(

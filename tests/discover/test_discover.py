@@ -122,10 +122,8 @@ def test_bad_options_are_refused_before_reading(bot: Path, tmp_path: Path, capsy
     log = write_log(tmp_path / "log.jsonl")
     for extra, expected in [
         (["--out", str(tmp_path / "d.yaml")], "give a .csv or .jsonl"),
-        (
-            ["--out", str(tmp_path / "d.csv"), "--min-size", "0"],
-            "--min-size 0",
-        ),
+        (["--out", str(tmp_path / "d.csv"), "--min-size", "0"], "--min-size 0"),
+        (["--out", str(tmp_path / "d.csv"), "--confidence", "1.5"], "--confidence 1.5"),
     ]:
         assert main(["discover", str(log), "--bot", str(bot), *extra]) == 2
         assert expected in capsys.readouterr().err
