@@ -12,6 +12,8 @@ message of the val split (all 150 intents and oos). Reported:
   a near-duplicate of an earlier one, or left unclustered) is in one group, -1
   (`nmi_singletons`: each such message its own group instead; `nmi_clustered`: only the
   messages in a proposal)
+- other_confidences: the same with `discover --confidence C` for each of `--confidences`
+  (a message counts as covered only when its intent reaches C, not bot.yaml's intents.confident)
 - clustering_only: the same figures when only the left-out intents' val messages are clustered,
   with no bot deciding what is covered (what intent-discovery papers measure)
 
@@ -19,7 +21,7 @@ message of the val split (all 150 intents and oos). Reported:
 (TUNING: every 10th intent starting with the sixth) mixed with train's oos rows, clustered
 directly (no bot): the threshold that finds the most of them, then the highest NMI.
 
-    python -m bench.intent_discovery [--cap 50] [--threshold T]
+    python -m bench.intent_discovery [--cap 50] [--threshold T] [--confidences 0.9,0.99]
     python -m bench.intent_discovery --tune [--thresholds 0.4,0.45,...]
 """
 
@@ -102,7 +104,7 @@ def tune(thresholds: list[float]) -> dict[str, object]:
     return {"split": "clinc150/train.csv", "tuning_intents": sorted(tuning), "grid": grid, "chosen": best}
 
 
-def evaluate(cap: int, threshold: float) -> dict[str, object]:
+def evaluate(cap: int, threshold: float, confidences: list[float | None]) -> dict[str, object]:
     train = read_rows("clinc150/train.csv")
     val = read_rows("clinc150/val.csv")
     left_out = set(intents_of(train)[::10])
@@ -125,11 +127,22 @@ def evaluate(cap: int, threshold: float) -> dict[str, object]:
             with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON report alone
                 if cli(argv) != 0:
                     raise SystemExit(f"`{' '.join(argv)}` failed")
-        result = discover(
-            log_csv, bot, folder / "draft.csv", min_size=MIN_SIZE, max_intents=None, threshold=threshold, progress=True
-        )
+        runs = [
+            discover(
+                log_csv,
+                bot,
+                folder / "draft.csv",
+                min_size=MIN_SIZE,
+                max_intents=None,
+                threshold=threshold,
+                confidence=confidence,
+                progress=True,
+            )
+            for confidence in confidences
+        ]
     gold = {row["text"]: row["label"] for row in val}
     evaluated = [row["text"] for row in val if row["label"] in left_out]
+    result = runs[0]
     uncovered = Counter(gold[t] for t in result.uncovered)
     # The clustering alone, as intent-discovery papers measure it: every left-out val message, no bot filtering.
     alone = propose(
@@ -154,6 +167,15 @@ def evaluate(cap: int, threshold: float) -> dict[str, object]:
         "unclustered": result.clustering.unclustered,
         **scores(result.clustering, gold, left_out, evaluated),
         "names": [p.name for p in result.clustering.proposals],
+        "other_confidences": [
+            {
+                "confidence": run.confident,
+                "uncovered": len(run.uncovered),
+                "uncovered_left_out": sum(gold[t] in left_out for t in run.uncovered),
+                **scores(run.clustering, gold, left_out, evaluated),
+            }
+            for run in runs[1:]
+        ],
         "clustering_only": {
             "messages": "the left-out intents' val messages alone (no coverage filter)",
             **scores(alone, gold, left_out, evaluated),
@@ -166,12 +188,16 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="choose the threshold on CLINC150 train")
     parser.add_argument("--thresholds", default="0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8")
     parser.add_argument("--threshold", type=float, default=DISTANCE_THRESHOLD, help="the threshold evaluated")
+    parser.add_argument(
+        "--confidences", default="", help="also run discover with these --confidence values (comma-separated)"
+    )
     parser.add_argument("--cap", type=int, default=50, help="most train rows per intent the bot learns")
     args = parser.parse_args()
     if args.tune:
         report = tune([float(t) for t in args.thresholds.split(",") if t])
     else:
-        report = evaluate(args.cap, args.threshold)
+        others = [float(c) for c in args.confidences.split(",") if c]
+        report = evaluate(args.cap, args.threshold, [None, *others])
     print(json.dumps({"benchmark": "intent_discovery", **report, "machine": machine()}, indent=1))
 
 
