@@ -59,8 +59,12 @@ class Clustering:
         return len(self.texts)
 
 
-def distinct(texts: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The messages with near-duplicates dropped (the first of each kept), and their vectors."""
+def distinct(texts: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray, bool]:
+    """The messages with near-duplicates dropped (the first of each kept), their vectors, and whether sampled.
+
+    Past MAX_MESSAGES different wordings a fixed sample of them is kept (a stable hash of the
+    text picks it, not the file's order), so the similarity matrix stays bounded.
+    """
     keep: list[int] = []
     seen: set[str] = set()
     for i, text in enumerate(texts):
@@ -68,6 +72,9 @@ def distinct(texts: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.n
         if key not in seen:
             seen.add(key)
             keep.append(i)
+    sampled = len(keep) > MAX_MESSAGES
+    if sampled:
+        keep = sorted(sorted(keep, key=lambda i: hashlib.sha1(texts[i].encode()).hexdigest())[:MAX_MESSAGES])
     chosen = vectors[keep]
     if len(keep) > 1:
         # Greedy in file order: a message this close to an earlier kept one is a repeat of it.
@@ -78,7 +85,7 @@ def distinct(texts: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.n
                 later = np.flatnonzero(similar[i, i + 1 :] >= DUPLICATE_COSINE) + i + 1
                 kept_mask[later] = False
         keep = [k for k, m in zip(keep, kept_mask, strict=True) if m]
-    return [texts[i] for i in keep], vectors[keep]
+    return [texts[i] for i in keep], vectors[keep], sampled
 
 
 def cluster_labels(vectors: np.ndarray, threshold: float) -> np.ndarray:
@@ -99,12 +106,7 @@ def propose(
     threshold: float = DISTANCE_THRESHOLD,
 ) -> Clustering:
     """Proposed intents from the uncovered messages `texts` (with unit `vectors`); `taken`: names in use."""
-    unique, matrix = distinct(texts, vectors)
-    sampled = len(unique) > MAX_MESSAGES
-    if sampled:  # a fixed sample: a stable hash of the text, not the file's order, picks it
-        order = sorted(range(len(unique)), key=lambda i: hashlib.sha1(unique[i].encode()).hexdigest())
-        picked = sorted(order[:MAX_MESSAGES])
-        unique, matrix = [unique[i] for i in picked], matrix[picked]
+    unique, matrix, sampled = distinct(texts, vectors)
     raw = cluster_labels(matrix, threshold)
     counts = Counter(int(label) for label in raw)
     big = sorted((c for c, n in counts.items() if n >= min_size), key=lambda c: (-counts[c], c))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agent.discover import clusters
 from agent.discover.clusters import distinct, propose
 
 
@@ -17,8 +18,17 @@ def vectors_near(directions: list[int], dim: int = 32, noise: float = 0.1) -> np
 def test_near_duplicates_count_once() -> None:
     texts = ["Gift card?", "gift card", "gift  card!!", "norway"]
     vectors = vectors_near([0, 0, 0, 1], noise=0.0)
-    kept, _ = distinct(texts, vectors)
-    assert kept == ["Gift card?", "norway"]
+    kept, _, sampled = distinct(texts, vectors)
+    assert kept == ["Gift card?", "norway"] and not sampled
+
+
+def test_past_the_limit_a_fixed_sample_is_clustered(monkeypatch) -> None:
+    monkeypatch.setattr(clusters, "MAX_MESSAGES", 4)
+    texts = [f"message {n}" for n in range(10)]
+    vectors = vectors_near(list(range(10)))
+    kept, matrix, sampled = distinct(texts, vectors)
+    assert sampled and len(kept) == 4 and matrix.shape == (4, 32)
+    assert distinct(list(reversed(texts)), vectors[::-1])[0] == list(reversed(kept))  # the same, whatever the order
 
 
 def test_small_clusters_dropped_and_names_avoid_existing_intents() -> None:
