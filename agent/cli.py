@@ -1,4 +1,5 @@
-"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval | test`.
+"""Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval | test
+| review`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -73,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.add_parser("test", help="play the bot's test conversations (dialogs/tests/*.yaml); exit 1 on a failure")
     )
 
+    from agent.review.args import add_arguments as add_review_arguments
+
+    add_review_arguments(
+        sub.add_parser("review", help="the messages most worth a person's label (export), and the labels back (apply)")
+    )
+
     serve_decoder = sub.add_parser(
         "serve-decoder", help="serve the bot's fine-tuned decoder over an OpenAI-compatible completions API"
     )
@@ -109,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.eval.testargs import run as run_test
 
             return run_test(args)
+        if args.command == "review":
+            from agent.review.args import run as run_review
+
+            return run_review(args)
         if args.command == "replay":
             from agent.replay.args import run as run_replay
 
