@@ -54,9 +54,7 @@ def test_thumbs_down_raises_a_message_above_an_equally_confident_one(encoder: En
 
 def test_each_reason_is_named() -> None:
     tie = (IntentScore(name="card_fee", confidence=0.41), IntentScore(name="lost_card", confidence=0.38))
-    c = Candidate(
-        "x", "card_fee", 0.41, tie, source="handoff", handoff=True, faq_intent="lost_card", faq_score=0.85
-    )
+    c = Candidate("x", "card_fee", 0.41, tie, source="handoff", handoff=True, faq_intent="lost_card", faq_score=0.85)
     assert reasons(c, THRESHOLDS) == ["low confidence", "near-tie", "handoff", "FAQ disagrees"]
     asked = Candidate("a person please", "human_handoff", 0.97, source="handoff", handoff=True)
     assert reasons(asked, THRESHOLDS) == []  # the customer asked for a person: nothing to label
