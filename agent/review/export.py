@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from agent.exceptions import DatasetError
 from agent.pipeline.assemble import load_bot
 from agent.review.candidates import Candidate, from_run, from_store
@@ -80,7 +82,7 @@ def export(options: ExportOptions, encoder: Encoder | None = None) -> ExportSumm
     return ExportSummary(rows=rows, messages=len(candidates), source=source)
 
 
-def _encode(bot_dir: str, texts: list[str], encoder: Encoder | None):
+def _encode(bot_dir: str, texts: list[str], encoder: Encoder | None) -> np.ndarray:
     """The bot's own run-time encoder (the fine-tuned one, when it has one), as other commands load it."""
     from agent.training import load_trained  # the heavy part, imported only when there is work
 

@@ -31,6 +31,7 @@ ROWS = [
     {"text": "what's my card's pin", "predicted": "card_fee", "label": ""},  # not labelled: left out
     {"text": "can I freeze my card", "predicted": "lost_card", "label": "Freeze Card"},  # a new intent
     {"text": "'=1+1 is what", "label": "oos"},  # written with the apostrophe export adds before a formula
+    {"text": "my card is nowhere", "label": "Lost Card"},  # an existing intent, however it is spelled
 ]
 
 
@@ -41,20 +42,20 @@ def test_apply_adds_labelled_rows_skips_the_rest_and_twice_adds_nothing(
     assert main(["review", "apply", str(review), "--bot", str(tiny_bot_dir)]) == 0
     out = capsys.readouterr().out
     found = examples(tiny_bot_dir)
-    assert set(found["lost_card"][-2:]) == {"atm ate my card", "my card got eaten by the atm"}  # with its similar
+    assert set(found["lost_card"][-3:]) == {"atm ate my card", "my card got eaten by the atm", "my card is nowhere"}
     assert found["freeze_card"] == ["can I freeze my card"]
     assert "=1+1 is what" in found["oos"]
     assert not any("pin" in text for texts in found.values() for text in texts)
     templates = yaml.safe_load((tiny_bot_dir / "dialogs/templates.yaml").read_text())["templates"]
     assert templates["freeze_card"]["text"] == "{{Draft reply}}"
-    assert "3 labelled rows (4 messages with their similar ones); 1 without a label left out" in out
-    assert "added 1 new intents, 4 examples" in out
+    assert "4 labelled rows (5 messages with their similar ones); 1 without a label left out" in out
+    assert "added 1 new intents, 5 examples" in out
     assert "python -m agent train --bot" in out and "--compare" in out
 
     before = {p: p.read_bytes() for p in (tiny_bot_dir / "knowledge").iterdir() if p.is_file()}
     assert main(["review", "apply", str(review), "--bot", str(tiny_bot_dir)]) == 0
     again = capsys.readouterr().out
-    assert "added 0 new intents, 0 examples" in again and "4 duplicates dropped" in again
+    assert "added 0 new intents, 0 examples" in again and "5 duplicates dropped" in again
     assert "nothing to change" in again and "next:" not in again
     assert before == {p: p.read_bytes() for p in (tiny_bot_dir / "knowledge").iterdir() if p.is_file()}
 
@@ -63,7 +64,7 @@ def test_dry_run_writes_nothing(tiny_bot_dir: Path, tmp_path: Path, capsys: pyte
     review = write_review(tmp_path / "review.csv", ROWS)
     before = (tiny_bot_dir / "knowledge/intents.yaml").read_bytes()
     assert main(["review", "apply", str(review), "--bot", str(tiny_bot_dir), "--dry-run"]) == 0
-    assert "would add 1 new intents, 4 examples" in capsys.readouterr().out
+    assert "would add 1 new intents, 5 examples" in capsys.readouterr().out
     assert (tiny_bot_dir / "knowledge/intents.yaml").read_bytes() == before
 
 
