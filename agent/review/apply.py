@@ -16,7 +16,7 @@ from pathlib import Path
 
 from agent.bot.folder import read_bot
 from agent.bot.importing.args import summary, write_checked
-from agent.bot.importing.messages import intent_name, plan_messages
+from agent.bot.importing.messages import plan_messages
 from agent.bot.importing.tables import Row, Table, read_table
 from agent.exceptions import DatasetError
 from agent.review.export import unsafe_cell
@@ -43,9 +43,6 @@ def apply_review(path: Path, bot_dir: str | Path, dry_run: bool = False) -> Appl
             f"{path}: columns {', '.join(table.columns) or 'none'}; expected a review file with `text` and `label` "
             "(written by `python -m agent review export`)."
         )
-    # A label names an existing intent however it is spelled ("Refund_not_showing_up" keeps its capitals);
-    # import alone would read it as a new intent `refund_not_showing_up`.
-    existing = {intent_name(name): name for name in bot.intent_names(include_oos=True)}
     rows: list[Row] = []
     labelled = unlabelled = 0
     for row in table.rows:
@@ -54,7 +51,6 @@ def apply_review(path: Path, bot_dir: str | Path, dry_run: bool = False) -> Appl
             unlabelled += 1
             continue
         labelled += 1
-        label = existing.get(intent_name(label), label)
         texts = [row.get("text"), *row.get("similar").split("\n")]
         rows += [Row(row.line, {"text": unsafe_cell(t.strip()), "label": label}) for t in texts if t.strip()]
     plan = plan_messages(

@@ -60,6 +60,17 @@ def test_apply_adds_labelled_rows_skips_the_rest_and_twice_adds_nothing(
     assert before == {p: p.read_bytes() for p in (tiny_bot_dir / "knowledge").iterdir() if p.is_file()}
 
 
+def test_a_label_names_an_existing_intent_however_it_is_spelled(tiny_bot_dir: Path, tmp_path: Path) -> None:
+    path = tiny_bot_dir / "knowledge/intents.yaml"
+    path.write_text(path.read_text().replace("name: card_fee", "name: Card_Fee"))  # as the demo's Refund_not_...
+    templates = tiny_bot_dir / "dialogs/templates.yaml"
+    templates.write_text(templates.read_text().replace("card_fee:", "Card_Fee:"))
+    review = write_review(tmp_path / "review.csv", [{"text": "what does plus cost a month", "label": "card fee"}])
+    assert main(["review", "apply", str(review), "--bot", str(tiny_bot_dir)]) == 0
+    found = examples(tiny_bot_dir)
+    assert "what does plus cost a month" in found["Card_Fee"] and "card_fee" not in found
+
+
 def test_dry_run_writes_nothing(tiny_bot_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     review = write_review(tmp_path / "review.csv", ROWS)
     before = (tiny_bot_dir / "knowledge/intents.yaml").read_bytes()
