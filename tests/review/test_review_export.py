@@ -130,3 +130,18 @@ def test_bad_inputs_exit_2_with_one_line(
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and expected in err, err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_the_command_prints_what_it_wrote_and_the_next_step(
+    tiny_trained_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    fill(url)
+    out = tmp_path / "review.csv"
+    args = ["review", "export", "--bot", str(tiny_trained_dir), "--from-store", "--store", url, "--out", str(out)]
+    assert main([*args, "--since", "2000-01-01"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote 4 rows to {out}, standing for 8 of the 8 messages of store {url}" in printed
+    assert f"python -m agent review apply {out} --bot {tiny_trained_dir}" in printed
+    assert main([*args, "--since", "2999-01-01"]) == 2
+    assert "holds no answered customer messages since 2999-01-01" in capsys.readouterr().err
