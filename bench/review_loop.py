@@ -116,6 +116,10 @@ def main() -> None:
         labelled(queue_rows, gold, intents, queue_csv)
         phases["baseline_and_export"] = time.perf_counter() - started - sum(phases.values())
         queue = trial(base, work, "queue", queue_csv, encoder, test)
+        # The same rows without their `similar` messages: how much of the gain is the grouping's extra examples.
+        rows_only = work / "queue_rows_only.csv"
+        labelled([{**row, "similar": ""} for row in queue_rows], gold, intents, rows_only)
+        alone = trial(base, work, "queue_rows_only", rows_only, encoder, test)
         phases["queue_trial"] = time.perf_counter() - started - sum(phases.values())
 
         randoms = []
@@ -138,6 +142,11 @@ def main() -> None:
                 "banking77_test_n": len(test),
                 "baseline_accuracy": round(baseline, 4),
                 "queue": {**queue, "accuracy": round(queue["accuracy"], 4), "gain": round(queue_gain, 4)},
+                "queue_rows_only": {
+                    **alone,
+                    "accuracy": round(alone["accuracy"], 4),
+                    "gain": round(alone["accuracy"] - baseline, 4),
+                },
                 "random": [{**r, "accuracy": round(r["accuracy"], 4)} for r in randoms],
                 "random_mean_gain": round(random_gain, 4),
                 "gain_ratio": round(queue_gain / random_gain, 2) if random_gain > 0 else None,
