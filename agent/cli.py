@@ -1,5 +1,5 @@
 """Command line: `python -m agent init | import | train | chat | tui | serve | serve-decoder | replay | eval | test`,
-`discover`.
+`discover | review`.
 
 Every `AgentError` (a user mistake) ends the command with one line on stderr
 and exit status 2; nothing prints a traceback for a bad bot folder or message.
@@ -80,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.add_parser("discover", help="propose new intents from the customer messages no intent covers")
     )
 
+    from agent.review.args import add_arguments as add_review_arguments
+
+    add_review_arguments(
+        sub.add_parser("review", help="the messages most worth a person's label (export), and the labels back (apply)")
+    )
+
     serve_decoder = sub.add_parser(
         "serve-decoder", help="serve the bot's fine-tuned decoder over an OpenAI-compatible completions API"
     )
@@ -120,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from agent.discover.args import run as run_discover
 
             return run_discover(args)
+        if args.command == "review":
+            from agent.review.args import run as run_review
+
+            return run_review(args)
         if args.command == "replay":
             from agent.replay.args import run as run_replay
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from agent.bot.schemas import CustomerTurn
 from agent.exceptions import ReplayError
 from agent.pipeline.privacy import Masker
-from agent.types import ContextReading, Reply
+from agent.types import ContextReading, IntentScore, Reply
 
 RESULTS_FILE = "results.jsonl"
 
@@ -47,6 +47,9 @@ class TurnResult(BaseModel):
     logged_reply: str | None = None
     handoff: bool = False
     faq_id: str | None = None  # best FAQ hit, whether or not it answered
+    faq_intent: str | None = None  # the intent that FAQ hit belongs to, if it names one
+    faq_score: float | None = None  # its cosine similarity
+    intents: list[IntentScore] = []  # the classifier's top intents (the review queue's near-ties)
     decoder: dict[str, Any] | None = None  # the decoder's trace when one ran (accepted, rejected, scores)
     context: ContextReading | None = None  # how the conversation so far changed the reading, when it did
     latency_ms: float = 0.0  # the turn's share of its batched call (timings_ms["total"])
@@ -84,6 +87,9 @@ class TurnResult(BaseModel):
             logged_reply=masker.mask(turn.logged_reply) if turn.logged_reply is not None else None,
             handoff=reply.handoff,
             faq_id=reply.faq_hits[0].id if reply.faq_hits else None,
+            faq_intent=reply.faq_hits[0].intent if reply.faq_hits else None,
+            faq_score=reply.faq_hits[0].score if reply.faq_hits else None,
+            intents=reply.intents,
             decoder=decoder,
             context=reply.context,
             latency_ms=reply.timings_ms.get("total", 0.0),

@@ -25,14 +25,14 @@ def read_store(
     store_url: str, ids: Iterable[str] | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> ConversationLog:
     """Conversations logged in a store (by id, or started in [since, until)), oldest first."""
-    _check_store_exists(store_url)
+    check_store_exists(store_url)
     store = Store(store_url)
     result = ConversationLog(source=store.url)
     try:
         if ids is not None:
             wanted = list(dict.fromkeys(ids))
         else:
-            wanted = [rec.id for rec in _all_conversations(store, since, until)]
+            wanted = [rec.id for rec in conversations_in_range(store, since, until)]
         for conv_id in wanted:
             record = store.conversation(conv_id)
             if record is None:
@@ -50,7 +50,8 @@ def read_store(
     return result
 
 
-def _all_conversations(store: Store, since: datetime | None, until: datetime | None) -> list[ConversationRecord]:
+def conversations_in_range(store: Store, since: datetime | None, until: datetime | None) -> list[ConversationRecord]:
+    """The store's conversations started in [since, until) (without their turns), oldest first."""
     page, offset = 500, 0
     records: dict[str, ConversationRecord] = {}
     while True:
@@ -74,7 +75,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _check_store_exists(store_url: str) -> None:
+def check_store_exists(store_url: str) -> None:
     """Reading a store must never create one: a mistyped SQLite path is an error, not an empty replay."""
     try:
         url = make_url(store_url)

@@ -110,6 +110,8 @@ def plan_messages(
     seen = {key(str(t)) for entry in by_name.values() for t in entry.get("examples") or []}
     seen |= {key(text) for text, _ in heldout_rows}
 
+    # A label names an existing intent however that intent is spelled ("Refund_not_showing_up" keeps its capitals).
+    spelled = {intent_name(name): name for name in by_name}
     new: dict[str, list[str]] = {}
     replies: dict[str, dict[str, tuple[str, list[str]]]] = {}  # intent -> reply key -> (reply, messages)
     for row in table.rows:
@@ -118,6 +120,7 @@ def plan_messages(
             out.skipped.append((row.line, f"no `{text_column if not text else label_column}`"))
             continue
         name = intent_name(label)
+        name = spelled.get(name, name)
         if not name:
             out.skipped.append((row.line, f"label {label!r} has no letters or digits"))
             continue
