@@ -98,7 +98,7 @@ class DocHit(BaseModel):
     page: str  # file under knowledge/docs/
     source: str  # "Page title > Section": what the customer is shown
     text: str
-    score: float  # cosine similarity of the message and the passage
+    score: float  # closeness in meaning: the mean cosine of the message with the passage and with its best sentence
 
 
 class EntityMention(BaseModel):

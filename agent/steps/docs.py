@@ -112,8 +112,9 @@ class DocsIndex:
         if self.index is None or not self.config.enabled:
             return
         queries = np.stack([t.embedding for t in turns]).astype(np.float32)
-        # Candidates: the passages closest as a whole, the owners of the closest sentences, and the best
-        # word matches; each candidate is then scored in full (the index is searched, never scanned).
+        # Candidates: the passages closest as a whole, the owners of the closest sentences (both searched in
+        # FAISS) and the best word matches (BM25 scores every passage from a sparse matrix: cheap); each
+        # candidate is then scored in full.
         reach = min(CANDIDATES, len(self.passages))
         _, by_passage = self.index.search(queries, reach)
         by_sentence = (
