@@ -24,18 +24,17 @@ import argparse
 import asyncio
 import json
 import secrets
-import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
-import yaml
 
 from agent.pipeline.assemble import load_bot
 from agent.training.build import build
-from bench.common import bench_store, machine, percentile, start_server
+from bench.common import bench_store, copy_bot, decoder_off, machine, percentile, start_server
 
 QUESTIONS = [
     "how much does the card cost",
@@ -48,16 +47,13 @@ QUESTIONS = [
 
 def _prepare_bot(source: Path, dest: Path, decoder: bool) -> Path:
     """A trained copy of the bot with the rate limit off (one key sends every request here)."""
-    for name in ("bot.yaml", "knowledge", "dialogs"):
-        src = source / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    if (source / "build").is_dir():
-        shutil.copytree(source / "build", dest / "build")  # an incremental build then has little to do
-    config = yaml.safe_load((dest / "bot.yaml").read_text())
-    config.setdefault("http", {})["rate_limit"] = {"per_conversation": None, "per_address": None, "per_key": None}
-    if not decoder:
-        config.setdefault("decoder", {})["enabled"] = False
-    (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def edit(config: dict[str, Any]) -> None:
+        config.setdefault("http", {})["rate_limit"] = {"per_conversation": None, "per_address": None, "per_key": None}
+        if not decoder:
+            decoder_off(config)
+
+    copy_bot(source, dest, edit, with_build=True)  # with its build, an incremental build has little to do
     build(load_bot(dest), progress=False)
     return dest
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import os
 import platform
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import yaml
 
 from agent.exceptions import ServeError
 from agent.http.launch import ServedProcess
@@ -19,6 +22,30 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("AGENT_DATASETS", ROOT.parent / "shared" / "datasets"))
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def copy_bot(
+    source: Path, dest: Path, edit: Callable[[dict[str, Any]], None] | None = None, with_build: bool = False
+) -> Path:
+    """The bot of `source` (bot.yaml, knowledge/, dialogs/; its build/ too with `with_build`, when it has
+    one) in `dest`, with `edit` applied to the copy's bot.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("bot.yaml", "knowledge", "dialogs", *(["build"] if with_build else [])):
+        src = source / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        elif src.is_file():
+            shutil.copy(src, dest / name)
+    config = yaml.safe_load((dest / "bot.yaml").read_text())
+    if edit is not None:
+        edit(config)
+    (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return dest
+
+
+def decoder_off(config: dict[str, Any]) -> None:
+    """A bot.yaml edit for `copy_bot`: the decoder off (the demo's takes minutes to fine-tune)."""
+    config.setdefault("decoder", {})["enabled"] = False
 
 
 def read_rows(relative: str) -> list[dict[str, str]]:

@@ -27,38 +27,36 @@ import argparse
 import asyncio
 import json
 import secrets
-import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
-import yaml
 
 from agent.pipeline.assemble import load_bot
 from agent.pipeline.messages import clean_message
 from agent.pipeline.privacy import Masker
 from agent.training.build import build
-from bench.common import bench_store, machine, percentile, read_rows, start_server
+from bench.common import bench_store, copy_bot, decoder_off, machine, percentile, read_rows, start_server
 
 
 def _prepare_bot(source: Path, dest: Path, limits: str, rate_storage: str, decoder: bool) -> Path:
     """A trained copy of the bot: its own limits counted in `rate_storage`, or none (`limits` "off")."""
     if decoder:
         build(load_bot(source), progress=False)
-    for name in ("bot.yaml", "knowledge", "dialogs", *(["build"] if decoder else [])):
-        src = source / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    config = yaml.safe_load((dest / "bot.yaml").read_text())
-    rate_limit = config.setdefault("http", {}).setdefault("rate_limit", {})
-    if limits == "off":
-        rate_limit.update(per_conversation=None, per_address=None, per_key=None)
-    else:
-        rate_limit["storage"] = rate_storage
-    if not decoder:
-        config.setdefault("decoder", {})["enabled"] = False
-    (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def edit(config: dict[str, Any]) -> None:
+        rate_limit = config.setdefault("http", {}).setdefault("rate_limit", {})
+        if limits == "off":
+            rate_limit.update(per_conversation=None, per_address=None, per_key=None)
+        else:
+            rate_limit["storage"] = rate_storage
+        if not decoder:
+            decoder_off(config)
+
+    copy_bot(source, dest, edit, with_build=decoder)
     if not decoder:
         build(load_bot(dest), progress=False)
     return dest

@@ -33,18 +33,7 @@ from agent.review.export import COLUMNS, ExportOptions, export, unsafe_cell
 from agent.review.queue import key
 from agent.steps.encoder import Encoder
 from agent.training.build import build
-from bench.common import ROOT, machine, read_rows
-
-
-def demo_copy(dest: Path) -> Path:
-    """The demo's files with the decoder off (not its build)."""
-    dest.mkdir(parents=True)
-    config = yaml.safe_load((ROOT / "bot.yaml").read_text())
-    config.setdefault("decoder", {})["enabled"] = False
-    (dest / "bot.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    shutil.copytree(ROOT / "knowledge", dest / "knowledge")
-    shutil.copytree(ROOT / "dialogs", dest / "dialogs")
-    return dest
+from bench.common import ROOT, copy_bot, decoder_off, machine, read_rows
 
 
 def accuracy(bot: Path, encoder: Encoder, test: list[dict[str, str]]) -> float:
@@ -93,7 +82,7 @@ def main() -> None:
     test = read_rows("banking77/test.csv")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        base = demo_copy(work / "base")
+        base = copy_bot(ROOT, work / "base", decoder_off)
         build(load_bot(base), encoder=encoder, progress=False)
         phases = {"train_base": time.perf_counter() - started}
         intents = {e["name"] for e in yaml.safe_load((base / "knowledge/intents.yaml").read_text())["intents"]}
